@@ -80,11 +80,13 @@ class PushPull2D(keras.layers.Layer):
         pull_kernel: `"upsampled"` (default) or `"inverted"`.
         pull_pool_size: `None` or an odd int: size of a stride-1 average
             pooling ("same" padding) applied to the rectified pull response.
-        kernel_initializer, bias_initializer: initializers of the push kernel
-            and of the bias.
-        kernel_regularizer, bias_regularizer, activity_regularizer: optional
-            regularizers.
-        kernel_constraint, bias_constraint: optional constraints.
+        kernel_initializer: initializer of the push kernel.
+        bias_initializer: initializer of the bias.
+        kernel_regularizer: optional regularizer of the push kernel.
+        bias_regularizer: optional regularizer of the bias.
+        activity_regularizer: optional regularizer of the output.
+        kernel_constraint: optional constraint on the push kernel.
+        bias_constraint: optional constraint on the bias.
         **kwargs: base `Layer` arguments (`name`, `dtype`, `trainable`, ...).
 
     Example:
