@@ -1,0 +1,170 @@
+"""Labelled image sets from a tfds name, a folder of class sub-folders, an archive or an .npz file."""
+
+from collections import namedtuple
+import io
+from pathlib import Path
+import tarfile
+
+import numpy as np
+
+LabeledImages = namedtuple("LabeledImages", ["images", "labels", "class_names"])
+LabeledImages.__doc__ = "uint8 images (N, H, W, C) in [0, 255], int labels (N,) and the class names."
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".ppm", ".tif", ".tiff", ".webp")
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
+ACCEPTED = (
+    "a tfds dataset name (e.g. 'cifar10', prepared under --data-dir), a folder of class "
+    "sub-folders of images, a .tar/.tar.gz archive of <split>/<class>/<image> files, or an "
+    ".npz file with arrays 'images' (N, H, W[, C]) and 'labels' (N,)"
+)
+
+
+def _decode(files):
+    """Decoded uint8 images of `(class_name, file object)` pairs, with labels."""
+    from PIL import Image
+
+    pairs = sorted(files, key=lambda pair: pair[0])
+    class_names = sorted({name for name, _, _ in pairs})
+    images, labels = [], []
+    for class_name, _, read in pairs:
+        with Image.open(read()) as image:
+            mode = "L" if image.mode in ("L", "1", "I;16") else "RGB"
+            images.append(np.asarray(image.convert(mode)))
+        labels.append(class_names.index(class_name))
+    shapes = {image.shape for image in images}
+    if len(shapes) != 1:
+        raise ValueError(f"All images must have one size and colour mode. Received shapes: {sorted(shapes)[:5]}")
+    images = np.stack(images)
+    if images.ndim == 3:
+        images = images[..., None]
+    return LabeledImages(images, np.asarray(labels, dtype="int64"), class_names)
+
+
+def load_image_folder(folder):
+    """Images of `folder/<class>/<image>`, classes in sorted order."""
+    folder = Path(folder)
+    files = [
+        (path.parent.name, str(path), lambda path=path: path.open("rb"))
+        for path in sorted(folder.glob("*/*"))
+        if path.suffix.lower() in IMAGE_SUFFIXES
+    ]
+    if not files:
+        raise ValueError(f"No images found in class sub-folders of {folder}. Expected: {ACCEPTED}.")
+    return _decode(files)
+
+
+def load_image_archive(path, split="test"):
+    """Images of an archive of `<split>/<class>/<image>` (or `<class>/<image>`) members."""
+    with tarfile.open(path) as archive:
+        members = [m for m in archive.getmembers() if m.isfile() and m.name.lower().endswith(IMAGE_SUFFIXES)]
+        parts = [Path(m.name).parts for m in members]
+        if any(len(p) >= 3 for p in parts):
+            chosen = [(m, p) for m, p in zip(members, parts) if len(p) >= 3 and p[-3] == split]
+        else:
+            chosen = list(zip(members, parts))
+        if not chosen:
+            raise ValueError(f"No images of split {split!r} in {path}. Expected: {ACCEPTED}.")
+        data = {m.name: archive.extractfile(m).read() for m, _ in chosen}
+    return _decode([(p[-2], m.name, lambda b=data[m.name]: io.BytesIO(b)) for m, p in chosen])
+
+
+def load_npz(path):
+    """Images and labels of an .npz file with arrays `images` and `labels`."""
+    with np.load(path, allow_pickle=False) as arrays:
+        if not {"images", "labels"} <= set(arrays.files):
+            raise ValueError(f"{path} must hold arrays 'images' and 'labels'. Received arrays: {arrays.files}")
+        images, labels = arrays["images"], arrays["labels"]
+        class_names = [str(n) for n in arrays["class_names"]] if "class_names" in arrays.files else None
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.ndim != 4 or len(images) != len(labels):
+        raise ValueError(
+            f"{path}: 'images' must be (N, H, W[, C]) and 'labels' (N,). Received shapes: "
+            f"{images.shape} and {labels.shape}"
+        )
+    if images.dtype != np.uint8:
+        if images.min() < 0 or images.max() > 255:
+            raise ValueError(f"{path}: pixel values must be in [0, 255]. Received range: [{images.min()}, {images.max()}]")
+        images = np.round(images).astype("uint8")
+    labels = labels.astype("int64").reshape(-1)
+    if class_names is None:
+        class_names = [str(i) for i in range(int(labels.max()) + 1)]
+    return LabeledImages(images, labels, class_names)
+
+
+def load_tfds(name, split="test", data_dir=None, download=False):
+    """A tfds dataset as arrays, without network unless `download=True`."""
+    import tensorflow_datasets as tfds
+
+    try:
+        builder = tfds.builder(name, data_dir=data_dir)
+    except Exception as error:  # tfds raises its own DatasetNotFoundError
+        raise ValueError(f"Unknown dataset {name!r} ({type(error).__name__}). Accepted: {ACCEPTED}.") from None
+    if not builder.is_prepared():
+        if not download:
+            raise FileNotFoundError(
+                f"tfds dataset {name!r} is not prepared in {builder.data_dir} and is not downloaded "
+                f"without --download. Supply it with --data-dir DIR (a tfds data folder where it was "
+                f"prepared), prepare it once where there is network (--download), or pass a local copy: "
+                f"a folder of class sub-folders, an archive or an .npz file."
+            )
+        try:
+            builder.download_and_prepare()
+        except Exception as error:
+            raise FileNotFoundError(
+                f"Could not download tfds dataset {name!r} ({type(error).__name__}: {error}). "
+                f"Supply it with --data-dir or pass a local folder, archive or .npz file."
+            ) from None
+    images, labels = tfds.as_numpy(builder.as_dataset(split=split, batch_size=-1, as_supervised=True))
+    names = builder.info.features["label"].names
+    return LabeledImages(images.astype("uint8"), labels.astype("int64"), list(names))
+
+
+def load_images(source, split="test", *, data_dir=None, download=False, limit=None, seed=0):
+    """Labelled uint8 images from any supported source.
+
+    Args:
+        source: a tfds name, a folder of class sub-folders (or one holding
+            `<split>.tar.gz`), a `.tar`/`.tar.gz` archive of
+            `<split>/<class>/<image>`, or an `.npz` file with `images` and
+            `labels`.
+        split: the split of a tfds dataset or archive.
+        data_dir: tfds data folder.
+        download: let tfds download a dataset that is not prepared.
+        limit: keep at most this many images, drawn at random with `seed`
+            (in their original order), so a subset covers every class.
+        seed: seed of that draw.
+
+    Returns:
+        `LabeledImages(images, labels, class_names)`.
+
+    Example:
+
+    >>> import numpy as np, tempfile, os
+    >>> from keras_robust.datasets import load_images
+    >>> path = os.path.join(tempfile.mkdtemp(), "tiny.npz")
+    >>> np.savez(path, images=np.zeros((4, 8, 8, 3), "uint8"), labels=[0, 1, 0, 1])
+    >>> load_images(path, limit=3).images.shape
+    (3, 8, 8, 3)
+    """
+    path = Path(str(source)).expanduser()
+    name = str(source).lower()
+    if path.is_file() and name.endswith(".npz"):
+        data = load_npz(path)
+    elif path.is_file() and name.endswith(ARCHIVE_SUFFIXES):
+        data = load_image_archive(path, split)
+    elif path.is_dir():
+        archives = [path / f"{split}{suffix}" for suffix in ARCHIVE_SUFFIXES]
+        archive = next((a for a in archives if a.is_file()), None)
+        data = load_image_archive(archive, split) if archive else load_image_folder(path)
+    elif path.exists() or "/" in str(source) or name.endswith((".npz", *ARCHIVE_SUFFIXES)):
+        raise FileNotFoundError(f"No such dataset file or folder: {source}. Accepted: {ACCEPTED}.")
+    else:
+        data = load_tfds(str(source), split=split, data_dir=data_dir, download=download)
+    if limit is not None:
+        if not isinstance(limit, int) or limit < 1:
+            raise ValueError(f"`limit` must be a positive int. Received: limit={limit!r}")
+        if limit < len(data.labels):
+            keep = np.sort(np.random.default_rng(seed).permutation(len(data.labels))[:limit])
+            data = LabeledImages(data.images[keep], data.labels[keep], data.class_names)
+    return data
