@@ -1,6 +1,7 @@
 """Datasets: the embedded MNIST test set and loaders of local or tfds image sets."""
 
+from keras_robust.datasets.cifar10_jpeg import CIFAR10_CLASSES, load_cifar10_jpeg
 from keras_robust.datasets.image_source import LabeledImages, load_images
 from keras_robust.datasets.mnist import load_mnist_test
 
-__all__ = ["LabeledImages", "load_images", "load_mnist_test"]
+__all__ = ["CIFAR10_CLASSES", "LabeledImages", "load_cifar10_jpeg", "load_images", "load_mnist_test"]

@@ -1,0 +1,99 @@
+"""The CIFAR AlexNet used as the mCE baseline (Appendix 2 of the push-pull paper)."""
+
+import keras
+
+from keras_robust.applications import model_builder
+
+# (filters, strides, max-pooling after the convolution)
+CONV_LAYERS = ((64, 2, True), (192, 1, True), (384, 1, False), (256, 1, False), (256, 1, True))
+HIDDEN_UNITS = (4096, 4096)
+
+
+def alexnet_body(x):
+    """Five 3x3 convolutions with ReLU; 2x2 max-pooling after the 1st, 2nd and 5th."""
+    for index, (filters, strides, pool) in enumerate(CONV_LAYERS, 1):
+        x = model_builder.conv2d(x, filters, 3, strides, name=f"conv{index}", use_bias=True)
+        x = keras.layers.ReLU(name=f"relu{index}")(x)
+        if pool:
+            x = keras.layers.MaxPooling2D(2, name=f"pool{index}")(x)
+    return x
+
+
+def alexnet_top(dropout):
+    """Flatten (1024 for 32x32 inputs), dropout + 4096 ReLU twice, classifier."""
+
+    def top(x, classes, classifier_activation):
+        x = keras.layers.Flatten(name="flatten")(x)
+        for index, units in enumerate(HIDDEN_UNITS, 1):
+            x = keras.layers.Dropout(dropout, name=f"dropout{index}")(x)
+            x = keras.layers.Dense(units, activation="relu", name=f"fc{index}")(x)
+        return keras.layers.Dense(
+            classes, activation=classifier_activation, name="predictions"
+        )(x)
+
+    return top
+
+
+def AlexNetCIFAR(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=10,
+    classifier_activation="softmax",
+    dropout=0.5,
+    name="alexnet_cifar",
+):
+    """AlexNet for 32x32 CIFAR images, the baseline of the paper's mCE.
+
+    Appendix 2 of the paper states only the differences from the ImageNet
+    AlexNet: every convolution kernel is 3x3, the first convolution has
+    stride 2, and the first fully connected layer has 1024 inputs; its
+    figure is not in the text and the authors' repository does not contain
+    the model. This reconstruction keeps everything else of the ImageNet
+    AlexNet (torchvision widths): conv 64 (stride 2) - ReLU - max-pool 2 -
+    conv 192 - ReLU - max-pool 2 - conv 384 - ReLU - conv 256 - ReLU -
+    conv 256 - ReLU - max-pool 2, which leaves 2x2x256 = 1024 features for a
+    32x32 input; then dropout - Dense 4096 - ReLU - dropout - Dense 4096 -
+    ReLU - Dense `classes`. Convolutions are padded by 1 on every side, like
+    PyTorch's `padding=1`. Inputs are raw RGB pixels in [0, 255], normalized
+    inside the model with the CIFAR-10 mean and std.
+
+    Args:
+        include_top: bool, whether to include the fully connected layers.
+        weights: `None` or the path of a `.weights.h5` file.
+        input_tensor: optional Keras tensor to use as the model's input.
+        input_shape: optional (height, width, 3); defaults to (32, 32, 3).
+        pooling: `None`, `"avg"` or `"max"`, for `include_top=False`.
+        classes: int, number of classes.
+        classifier_activation: activation of the last layer; `None` gives
+            logits.
+        dropout: float in [0, 1), dropout rate before each hidden fully
+            connected layer.
+        name: the model's name.
+
+    Example:
+
+    >>> from keras_robust.applications import AlexNetCIFAR
+    >>> AlexNetCIFAR().get_layer("fc1").input.shape
+    (None, 1024)
+    """
+    if not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+        raise ValueError(f"`dropout` must be a float in [0, 1). Received: dropout={dropout!r}")
+    return model_builder.build_classifier(
+        alexnet_body,
+        alexnet_top(dropout),
+        name=name,
+        include_top=include_top,
+        weights=weights,
+        input_tensor=input_tensor,
+        input_shape=input_shape,
+        default_shape=(32, 32, 3),
+        pooling=pooling,
+        classes=classes,
+        classifier_activation=classifier_activation,
+        mean=model_builder.CIFAR_MEAN,
+        std=model_builder.CIFAR_STD,
+        pretrained_key="AlexNetCIFAR",
+    )

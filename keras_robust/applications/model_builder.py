@@ -1,0 +1,195 @@
+"""What every builder of `keras_robust.applications` shares.
+
+A model is: raw pixels in [0, 255] -> `Rescaling(1/255)` -> per-channel
+`Normalization(mean, std**2)` -> a body giving a 4D feature map -> either a
+classification top or optional global pooling. The body and the top are the
+only parts that differ between architectures.
+"""
+
+import os
+
+import keras
+import numpy as np
+
+from keras_robust.applications import torch_weights
+
+CIFAR_MEAN = (125.3 / 255, 123.0 / 255, 113.9 / 255)
+CIFAR_STD = (63.0 / 255, 62.1 / 255, 66.7 / 255)
+MNIST_MEAN = (0.1307,)
+MNIST_STD = (0.3081,)
+POOLINGS = (None, "avg", "max")
+NAMED_WEIGHTS = ("cifar10",)
+WEIGHT_FILE_SUFFIXES = (".weights.h5", ".npz", ".pth", ".pth.tar", ".pt")
+
+# PyTorch defaults, so that imported checkpoints behave as in training.
+BN_EPSILON = 1e-5
+BN_MOMENTUM = 0.9
+# The authors' initialisation: N(0, sqrt(2 / (kh * kw * out_channels))).
+CONV_INITIALIZER = {
+    "class_name": "VarianceScaling",
+    "config": {"scale": 2.0, "mode": "fan_out", "distribution": "untruncated_normal"},
+}
+
+
+def batch_norm(x, name):
+    """PyTorch-equivalent `BatchNorm2d` (eps 1e-5, momentum 0.1)."""
+    return keras.layers.BatchNormalization(
+        momentum=BN_MOMENTUM, epsilon=BN_EPSILON, name=name
+    )(x)
+
+
+def conv2d(x, filters, kernel_size, strides=1, name=None, use_bias=False):
+    """A convolution padded like PyTorch's `padding=kernel_size // 2`.
+
+    Keras "same" padding puts the extra row and column of a strided
+    convolution at the bottom/right only; explicit symmetric zero padding
+    followed by a "valid" convolution matches PyTorch exactly.
+    """
+    layer_kwargs = dict(
+        use_bias=use_bias, kernel_initializer=CONV_INITIALIZER, name=name
+    )
+    if strides == 1 or kernel_size == 1:
+        padding = "same" if strides == 1 else "valid"
+        return keras.layers.Conv2D(
+            filters, kernel_size, strides=strides, padding=padding, **layer_kwargs
+        )(x)
+    x = keras.layers.ZeroPadding2D(kernel_size // 2, name=f"{name}_pad")(x)
+    return keras.layers.Conv2D(
+        filters, kernel_size, strides=strides, padding="valid", **layer_kwargs
+    )(x)
+
+
+def model_inputs(input_tensor, input_shape, default_shape, weights):
+    """The `Input` of a builder: `(model_inputs, image_tensor)`."""
+    if input_tensor is not None:
+        if not keras.backend.is_keras_tensor(input_tensor):
+            image = keras.Input(tensor=input_tensor, shape=input_shape)
+            return image, image
+        return keras.utils.get_source_inputs(input_tensor), input_tensor
+    shape = default_shape if input_shape is None else tuple(input_shape)
+    if len(shape) != 3 or (shape[-1] is not None and shape[-1] not in (1, 3)):
+        raise ValueError(
+            "`input_shape` must be (height, width, channels) with 1 or 3 "
+            f"channels (channels_last). Received: input_shape={input_shape}"
+        )
+    if weights == "cifar10" and shape[-1] != 3:
+        raise ValueError(
+            "weights='cifar10' needs 3 input channels. "
+            f"Received: input_shape={input_shape}"
+        )
+    return keras.Input(shape=shape), None
+
+
+def check_arguments(name, include_top, weights, pooling, classes, pretrained):
+    """Validate the keras.applications-style arguments of a builder.
+
+    Args:
+        name: the builder's name, for messages.
+        include_top, weights, pooling, classes: the builder's arguments.
+        pretrained: the named weights this builder can load (e.g.
+            `("cifar10",)`), possibly empty.
+    """
+    if weights in NAMED_WEIGHTS and weights not in pretrained:
+        raise ValueError(
+            f"There are no pretrained weights={weights!r} for {name}: the "
+            "push-pull authors released CIFAR-10 checkpoints only for "
+            "ResNet20/32/44/56, DenseNet40_12 and DenseNet100_12 (plain and PP). "
+            f"Use weights=None or the path of a weights file. Received: weights={weights!r}"
+        )
+    named = weights is None or weights in pretrained
+    is_file = isinstance(weights, (str, os.PathLike)) and str(weights).endswith(
+        WEIGHT_FILE_SUFFIXES
+    )
+    if not named and not is_file:
+        accepted = ", ".join(repr(w) for w in (None, *pretrained))
+        raise ValueError(
+            f"`weights` of {name} must be one of {accepted} or the path of a "
+            f"weights file ({', '.join(WEIGHT_FILE_SUFFIXES)}). "
+            f"Received: weights={weights!r}"
+        )
+    if is_file and not os.path.isfile(weights):
+        raise FileNotFoundError(f"Weights file not found. Received: weights={weights}")
+    if pooling not in POOLINGS:
+        raise ValueError(f"`pooling` must be one of {POOLINGS}. Received: pooling={pooling!r}")
+    if not isinstance(classes, int) or classes < 1:
+        raise ValueError(f"`classes` must be a positive int. Received: classes={classes!r}")
+    if weights in pretrained and include_top and classes != 10:
+        raise ValueError(
+            f"weights={weights!r} with include_top=True needs classes=10. "
+            f"Received: classes={classes}"
+        )
+
+
+def build_classifier(
+    body,
+    top,
+    *,
+    name,
+    include_top,
+    weights,
+    input_tensor,
+    input_shape,
+    default_shape,
+    pooling,
+    classes,
+    classifier_activation,
+    mean,
+    std,
+    pretrained_key=None,
+):
+    """Assemble and return a `keras.Model` from a body and a top.
+
+    Args:
+        body: callable `(x) -> 4D feature map` building the layers after the
+            input normalization.
+        top: callable `(x, classes, classifier_activation) -> outputs`
+            building the classification top on the feature map.
+        name: the model's name.
+        mean, std: per-channel statistics of images scaled to [0, 1].
+        pretrained_key: the builder's name (e.g. `"ResNet20PP"`), used in
+            messages and to look up shipped pretrained weights.
+        Other arguments: as in `keras.applications`.
+    """
+    pretrained = torch_weights.available_weights(pretrained_key)
+    check_arguments(pretrained_key or name, include_top, weights, pooling, classes, pretrained)
+    inputs, image = model_inputs(input_tensor, input_shape, default_shape, weights)
+    if image is None:
+        image = inputs
+    x = keras.layers.Rescaling(1.0 / 255, name="rescaling")(image)
+    x = keras.layers.Normalization(
+        mean=list(mean), variance=list(np.square(std)), name="normalization"
+    )(x)
+    x = body(x)
+    if include_top:
+        x = top(x, classes, classifier_activation)
+    elif pooling == "avg":
+        x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    elif pooling == "max":
+        x = keras.layers.GlobalMaxPooling2D(name="max_pool")(x)
+    model = keras.Model(inputs, x, name=name)
+    if weights in pretrained:
+        torch_weights.load_pretrained(model, pretrained_key, weights)
+    elif weights is not None:
+        load_weights_file(model, weights)
+    return model
+
+
+def load_weights_file(model, path):
+    """Load a `.weights.h5` file or an authors'-layout state dict."""
+    path = str(path)
+    if path.endswith(".weights.h5"):
+        model.load_weights(path)
+        return
+    torch_weights.load_torch_checkpoint(model, path)
+
+
+def global_average_top(layer_name):
+    """Top of the CIFAR ResNets and DenseNets: global average pool + Dense."""
+
+    def top(x, classes, classifier_activation):
+        x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        return keras.layers.Dense(
+            classes, activation=classifier_activation, name=layer_name
+        )(x)
+
+    return top
