@@ -1,0 +1,82 @@
+"""Apply a correction unit to chosen channels of a feature map."""
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_robust.layers.correction_unit import CorrectionUnit
+
+
+@keras.saving.register_keras_serializable(package="keras_robust")
+class ChannelCorrection(keras.layers.Layer):
+    """Corrects the chosen channels of a feature map, passes the rest unchanged.
+
+    Gathers `channels` (in the given order), runs them through `unit` and
+    scatters the result back, so the output has the input's channel order.
+
+    Args:
+        channels: indices of the channels to correct (distinct, at least one).
+        unit: a `CorrectionUnit` (or its serialized config) applied to them.
+        **kwargs: base `keras.layers.Layer` arguments.
+
+    Example:
+
+    ```python
+    import numpy as np
+    from keras_robust.layers import ChannelCorrection, CorrectionUnit
+
+    layer = ChannelCorrection([3, 0], CorrectionUnit(depth=2))
+    x = np.random.rand(1, 4, 4, 5).astype("float32")
+    y = keras.ops.convert_to_numpy(layer(x))
+    np.testing.assert_allclose(y[..., [1, 2, 4]], x[..., [1, 2, 4]])
+    ```
+    """
+
+    def __init__(self, channels, unit, **kwargs):
+        super().__init__(**kwargs)
+        channels = [int(c) for c in channels]
+        if not channels or min(channels) < 0 or len(set(channels)) != len(channels):
+            raise ValueError(
+                "`channels` must be distinct non-negative ints, at least one. "
+                f"Received: channels={channels}"
+            )
+        if isinstance(unit, dict):
+            unit = keras.saving.deserialize_keras_object(unit)
+        if not isinstance(unit, CorrectionUnit):
+            raise ValueError(
+                f"`unit` must be a CorrectionUnit. Received: unit={unit!r}"
+            )
+        self.channels = channels
+        self.unit = unit
+
+    def build(self, input_shape):
+        width = input_shape[-1]
+        if width is None or max(self.channels) >= width:
+            raise ValueError(
+                f"`channels` must index the {width} input channels. "
+                f"Received: channels={self.channels}"
+            )
+        others = [c for c in range(width) if c not in set(self.channels)]
+        # Position of every original channel in concat([corrected, others]).
+        self._others = others
+        self._restore = np.argsort(self.channels + others).tolist()
+        if not self.unit.built:
+            self.unit.build(tuple(input_shape[:-1]) + (len(self.channels),))
+
+    def call(self, inputs, training=None):
+        corrected = self.unit(ops.take(inputs, self.channels, axis=-1), training=training)
+        if not self._others:
+            return ops.take(corrected, self._restore, axis=-1)
+        passed = ops.take(inputs, self._others, axis=-1)
+        return ops.take(ops.concatenate([corrected, passed], axis=-1), self._restore, axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            channels=list(self.channels),
+            unit=keras.saving.serialize_keras_object(self.unit),
+        )
+        return config
