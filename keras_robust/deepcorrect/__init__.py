@@ -1,0 +1,1 @@
+"""DeepCorrect (Borkar & Karam): rank filters, add correction units, train."""

@@ -1,0 +1,128 @@
+"""Where DeepCorrect acts in a functional graph, and how to cut the graph there."""
+
+import keras
+
+
+def as_functional(model):
+    """The model itself if functional, else a functional model with its layers."""
+    if not isinstance(model, keras.Model):
+        raise ValueError(f"Expected a keras.Model. Received: model={model!r}")
+    if isinstance(model, keras.Sequential):
+        if not model.built or not model.inputs:
+            raise ValueError(
+                "A Sequential model must be built with a known input shape. "
+                f"Received: model {model.name!r} (not built)"
+            )
+        inputs = keras.Input(shape=model.input_shape[1:], dtype=model.inputs[0].dtype)
+        x = inputs
+        for layer in model.layers:
+            x = layer(x)
+        return keras.Model(inputs, x, name=model.name)
+    if not hasattr(model, "_nodes_by_depth"):
+        raise ValueError(
+            "DeepCorrect needs a functional or Sequential model. "
+            f"Received: a subclassed model {type(model).__name__}"
+        )
+    return model
+
+
+def ordered_nodes(model):
+    """Non-input nodes of a functional model, in an order that runs the graph."""
+    nodes = []
+    for depth in sorted(model._nodes_by_depth, reverse=True):
+        nodes += [n for n in model._nodes_by_depth[depth] if n.operation and not n.is_input]
+    return nodes
+
+
+def _node_of(model, layer):
+    nodes = [n for n in ordered_nodes(model) if n.operation is layer]
+    if len(nodes) != 1:
+        raise ValueError(
+            f"Layer {layer.name!r} must be called exactly once in the model. "
+            f"Received: {len(nodes)} calls"
+        )
+    return nodes[0]
+
+
+def has_activation(layer):
+    activation = getattr(layer, "activation", None)
+    return activation is not None and activation is not keras.activations.linear
+
+
+def correction_point(model, name):
+    """Name of the layer whose output DeepCorrect corrects for layer `name`.
+
+    The correction acts before the non-linearity: on the layer's output if
+    it has no activation of its own (or if its activation is split off),
+    or on the output of a `BatchNormalization` that is the only consumer of
+    that output (conv -> BN -> ReLU corrects after the BN).
+    """
+    try:
+        layer = model.get_layer(name)
+    except ValueError:
+        names = [l.name for l in model.layers if len(l.output.shape) == 4]
+        raise ValueError(
+            f"No layer named {name!r} in model {model.name!r}. "
+            f"Layers with 4D outputs: {names}"
+        ) from None
+    node = _node_of(model, layer)
+    if len(node.outputs) != 1 or len(node.outputs[0].shape) != 4:
+        raise ValueError(
+            f"Layer {name!r} must have one 4D (batch, height, width, channels) output. "
+            f"Received: {[tuple(t.shape) for t in node.outputs]}"
+        )
+    if has_activation(layer):
+        return layer.name
+    consumers = [
+        n for n in ordered_nodes(model)
+        if any(t is node.outputs[0] for t in n.input_tensors)
+    ]
+    if len(consumers) == 1 and isinstance(
+        consumers[0].operation, keras.layers.BatchNormalization
+    ):
+        return consumers[0].operation.name
+    return layer.name
+
+
+def cut(model, point):
+    """Tensors that carry everything from before `point` to the rest of the graph.
+
+    Returns `(point_tensor, cut_tensors)`: the output of layer `point` and the
+    tensors computed up to it (inputs included) that later nodes or the
+    outputs use; `point_tensor` is one of them.
+    """
+    nodes = ordered_nodes(model)
+    node = _node_of(model, model.get_layer(point))
+    position = nodes.index(node)
+    produced = {id(t): t for t in model.inputs}
+    for earlier in nodes[: position + 1]:
+        produced.update({id(t): t for t in earlier.outputs})
+    needed = {}
+    for later in nodes[position + 1:]:
+        needed.update({id(t): t for t in later.input_tensors if id(t) in produced})
+    needed.update({id(t): t for t in model.outputs if id(t) in produced})
+    point_tensor = node.outputs[0]
+    needed.setdefault(id(point_tensor), point_tensor)
+    return point_tensor, list(needed.values())
+
+
+def rebuild(model, inputs, operation=lambda op: op, after=None):
+    """Runs the graph of `model` on new tensors `inputs`; returns its outputs.
+
+    Args:
+        model: a functional model.
+        inputs: tensors (symbolic or not) in the order of `model.inputs`.
+        operation: maps each layer or operation to the one to call instead.
+        after: dict mapping a layer name to a function applied to that
+            layer's output before the rest of the graph sees it.
+    """
+    after = after or {}
+    values = {id(t): v for t, v in zip(model.inputs, inputs)}
+    for node in ordered_nodes(model):
+        args, kwargs = node.arguments.fill_in(values)
+        outputs = operation(node.operation)(*args, **kwargs)
+        if node.operation.name in after:
+            outputs = after[node.operation.name](outputs)
+        flat = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+        values.update({id(t): v for t, v in zip(node.outputs, flat)})
+    return [values[id(t)] for t in model.outputs]
