@@ -1,0 +1,193 @@
+"""The shipped CIFAR-10 weights reproduce the authors' PyTorch checkpoints.
+
+A small PyTorch re-implementation of the authors' architectures (written
+from the architecture facts in ../shared/README.md) loads each original
+checkpoint with `strict=True`; the Keras model with `weights="cifar10"`
+must give the same predictions and logits within 1e-4 on real CIFAR-10
+test images (the JPEG copy).
+"""
+
+import json
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+from torch import nn  # noqa: E402
+from torch.nn import functional as F  # noqa: E402
+
+from keras_robust import applications  # noqa: E402
+from keras_robust.applications import model_builder, torch_weights  # noqa: E402
+from keras_robust.datasets import load_cifar10_jpeg  # noqa: E402
+
+
+class PushPull(nn.Module):
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.push = nn.Conv2d(cin, cout, 3, padding=1, bias=False)
+
+    def forward(self, x):
+        pull = F.interpolate(self.push.weight, size=(7, 7), mode="bilinear", align_corners=True)
+        return F.relu(self.push(x)) - F.relu(F.conv2d(x, -pull, padding=3))
+
+
+def stem(cout, push_pull):
+    return PushPull(3, cout) if push_pull else nn.Conv2d(3, cout, 3, padding=1, bias=False)
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.downsample = None
+        if stride != 1 or cin != cout:
+            self.downsample = nn.Sequential(
+                nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout)
+            )
+
+    def forward(self, x):
+        out = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
+        return F.relu(out + (x if self.downsample is None else self.downsample(x)))
+
+
+class TorchResNet(nn.Module):
+    def __init__(self, depth, push_pull):
+        super().__init__()
+        self.conv1, self.bn1 = stem(16, push_pull), nn.BatchNorm2d(16)
+        cin = 16
+        for stage, width in enumerate((16, 32, 64)):
+            blocks = []
+            for block in range((depth - 2) // 6):
+                blocks.append(BasicBlock(cin, width, 2 if stage and not block else 1))
+                cin = width
+            setattr(self, f"layer{stage + 1}", nn.Sequential(*blocks))
+        self.fc = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = F.relu(self.bn1(self.conv1(x)))
+        return self.fc(self.layer3(self.layer2(self.layer1(x))).mean((2, 3)))
+
+
+class DenseLayer(nn.Module):
+    def __init__(self, cin, growth):
+        super().__init__()
+        self.norm1, self.conv1 = nn.BatchNorm2d(cin), nn.Conv2d(cin, 4 * growth, 1, bias=False)
+        self.norm2 = nn.BatchNorm2d(4 * growth)
+        self.conv2 = nn.Conv2d(4 * growth, growth, 3, padding=1, bias=False)
+
+    def forward(self, x):
+        y = self.conv2(F.relu(self.norm2(self.conv1(F.relu(self.norm1(x))))))
+        return torch.cat([x, y], 1)
+
+
+class TorchDenseNet(nn.Module):
+    def __init__(self, depth, growth, push_pull):
+        super().__init__()
+        features, channels, layers = OrderedDict(conv0=stem(24, push_pull)), 24, (depth - 4) // 6
+        for block in (1, 2, 3):
+            features[f"denseblock{block}"] = nn.Sequential(OrderedDict(
+                (f"denselayer{i + 1}", DenseLayer(channels + i * growth, growth)) for i in range(layers)
+            ))
+            channels += layers * growth
+            if block < 3:
+                features[f"transition{block}"] = nn.Sequential(OrderedDict(
+                    norm=nn.BatchNorm2d(channels), relu=nn.ReLU(),
+                    conv=nn.Conv2d(channels, channels // 2, 1, bias=False), pool=nn.AvgPool2d(2),
+                ))
+                channels //= 2
+        features["norm_final"] = nn.BatchNorm2d(channels)
+        self.features, self.classifier = nn.Sequential(features), nn.Linear(channels, 10)
+
+    def forward(self, x):
+        return self.classifier(F.relu(self.features(x)).mean((2, 3)))
+
+
+# builder name -> (authors' checkpoint stem, PyTorch reference factory)
+REFERENCES = {
+    "ResNet20": ("resnet-20", lambda: TorchResNet(20, False)),
+    "ResNet20PP": ("resnet-20-pp", lambda: TorchResNet(20, True)),
+    "ResNet56PP": ("resnet-56-pp", lambda: TorchResNet(56, True)),
+    "DenseNet40_12": ("densenet-40-12", lambda: TorchDenseNet(40, 12, False)),
+    "DenseNet40_12PP": ("densenet-40-12-pp", lambda: TorchDenseNet(40, 12, True)),
+    "DenseNet100_12PP": ("densenet-100-12-pp", lambda: TorchDenseNet(100, 12, True)),
+}
+
+
+@pytest.fixture(scope="module")
+def cifar_images(shared_data):
+    images, labels, _ = load_cifar10_jpeg(shared_data / "cifar10-jpeg" / "test.tar.gz", limit=32)
+    return images, labels
+
+
+def torch_logits(reference, images):
+    mean = np.array(model_builder.CIFAR_MEAN, "float32")
+    std = np.array(model_builder.CIFAR_STD, "float32")
+    x = (images.astype("float32") / 255 - mean) / std
+    with torch.no_grad():
+        return reference.eval()(torch.from_numpy(x.transpose(0, 3, 1, 2).copy())).numpy()
+
+
+@pytest.mark.parametrize("builder_name", sorted(REFERENCES))
+def test_shipped_weights_match_authors_pytorch_forward(builder_name, shared_data, cifar_images):
+    stem_name, factory = REFERENCES[builder_name]
+    path = shared_data / "pushpull-checkpoints" / f"{stem_name}.pth.tar"
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    reference = factory()
+    reference.load_state_dict(checkpoint["state_dict"], strict=True)
+    images, labels = cifar_images
+    expected = torch_logits(reference, images)
+
+    model = applications.BUILDERS[builder_name](weights="cifar10", classifier_activation=None)
+    logits = model.predict(images, verbose=0)
+
+    np.testing.assert_allclose(logits, expected, atol=1e-4, rtol=0)
+    np.testing.assert_array_equal(logits.argmax(1), expected.argmax(1))
+    # Trained models, not noise: most of these real test images are right.
+    assert (logits.argmax(1) == labels).mean() > 0.6
+    record = torch_weights.registry()[builder_name]["cifar10"]
+    assert record["best_prec1"] == pytest.approx(float(checkpoint["best_prec1"]), abs=1e-4)
+    assert record["epoch"] == checkpoint["epoch"]
+
+
+def test_loading_the_original_pth_equals_the_shipped_npz(shared_data, cifar_images):
+    images = cifar_images[0][:8]
+    shipped = applications.DenseNet40_12PP(weights="cifar10")
+    original = applications.DenseNet40_12PP(
+        weights=str(shared_data / "pushpull-checkpoints" / "densenet-40-12-pp.pth.tar")
+    )
+    for a, b in zip(shipped.get_weights(), original.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(shipped.predict(images, verbose=0), original.predict(images, verbose=0))
+
+
+@pytest.mark.parametrize(
+    "builder_name, factory",
+    [
+        ("ResNet20", lambda: TorchResNet(20, False)),
+        ("ResNet44PP", lambda: TorchResNet(44, True)),
+        ("DenseNet40_12", lambda: TorchDenseNet(40, 12, False)),
+        ("DenseNet100_24PP", lambda: TorchDenseNet(100, 24, True)),
+    ],
+)
+def test_parameter_counts_match_pytorch(builder_name, factory):
+    reference = factory()
+    expected = sum(
+        tensor.numel() for key, tensor in reference.state_dict().items()
+        if not key.endswith("num_batches_tracked")
+    )
+    assert applications.BUILDERS[builder_name]().count_params() == expected
+
+
+def test_registry_records_every_shipped_checkpoint():
+    data = json.loads(torch_weights.REGISTRY_FILE.read_text())
+    assert data["source"]["license"] == "MIT"
+    assert set(data["models"]) == {
+        *(f"ResNet{d}{pp}" for d in (20, 32, 44, 56) for pp in ("", "PP")),
+        *(f"DenseNet{d}_12{pp}" for d in (40, 100) for pp in ("", "PP")),
+    }
+    for record in data["models"].values():
+        assert (torch_weights.WEIGHTS_DIR / record["cifar10"]["file"]).is_file()
