@@ -1,0 +1,74 @@
+"""Blur corruptions on ``[0, 1]`` float batches: defocus, glass, motion, zoom, Gaussian."""
+
+import functools
+
+import numpy as np
+
+from keras_robust.corruptions import filters, geometry
+
+
+def defocus_blur(images, params, rng):
+    radius, alias_blur = params
+    return filters.correlate(images, filters.disk_kernel(radius, alias_blur), mode="reflect")
+
+
+def gaussian_blur(images, sigma, rng):
+    return filters.gaussian_blur(images, sigma)
+
+
+def motion_blur(images, params, rng):
+    radius, sigma = params
+    angles = rng.uniform(-45, 45, size=len(images))
+    # ImageMagick writes 8-bit pixels, rounded
+    return np.round(filters.motion_blur(images * 255, radius, sigma, angles)) / 255
+
+
+def zoom_blur(images, zooms, rng):
+    out = images.copy()
+    for zoom in zooms:
+        out += geometry.clipped_zoom(images, zoom)
+    return out / (len(zooms) + 1)
+
+
+def glass_blur(images, params, rng):
+    """Blur, local pixel swaps, blur again.
+
+    The reference swaps every pixel of the interior, from the bottom-right corner backwards, with a random neighbour
+    at offsets in ``[-delta, delta)``, one after another. Swaps more than ``2 * delta`` columns apart touch disjoint
+    pixels and commute, so a wavefront over rows and columns runs many at once: the result has exactly the
+    distribution of the sequential loop (the random numbers are drawn in another order).
+    """
+    sigma, delta, iterations = params
+    pixels = np.floor(filters.gaussian_blur(images, sigma) * 255 + 1e-4).astype(np.uint8)
+    n, h, w, c = pixels.shape
+    flat = pixels.reshape(n, h * w, c)
+    batch = np.arange(n)[:, None]
+    for _ in range(iterations):
+        offsets = rng.integers(-delta, delta, size=(n, max(h - 2 * delta, 0), max(w - 2 * delta, 0), 2))
+        for row_index, col_index in _wavefront(h, w, delta):
+            rows = h - delta - row_index
+            cols = w - delta - col_index
+            dx = offsets[:, row_index, col_index, 0]
+            dy = offsets[:, row_index, col_index, 1]
+            here = (rows * w + cols)[None, :]
+            there = (rows + dy) * w + (cols + dx)
+            first = flat[batch, here]
+            flat[batch, here] = flat[batch, there]
+            flat[batch, there] = first
+    return filters.gaussian_blur(pixels.astype(np.float32) / 255, sigma)
+
+
+@functools.lru_cache(maxsize=32)
+def _wavefront(h, w, delta):
+    """Groups of mutually disjoint swaps, in an order that keeps every overlapping pair in the reference's order."""
+    n_rows, n_cols = h - 2 * delta, w - 2 * delta
+    if n_rows <= 0 or n_cols <= 0:
+        return ()
+    stride = 2 * delta + 1
+    steps = []
+    for step in range(n_cols + (n_rows - 1) * stride):
+        row_index = np.arange(n_rows)
+        col_index = step - row_index * stride
+        keep = (col_index >= 0) & (col_index < n_cols)
+        steps.append((row_index[keep], col_index[keep]))
+    return tuple(steps)

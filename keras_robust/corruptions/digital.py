@@ -1,0 +1,55 @@
+"""Digital corruptions: contrast, elastic transform, saturate (``[0, 1]`` floats), pixelate and JPEG (uint8)."""
+
+import numpy as np
+
+from keras_robust.corruptions import color, filters, geometry
+
+
+def contrast(images, factor, rng):
+    means = images.mean(axis=(1, 2), keepdims=True)
+    return (images - means) * factor + means
+
+
+def saturate(images, params, rng):
+    return color.scale_saturation(images, *params)
+
+
+def pixelate(pixels, factor, rng):
+    """Shrinks by ``factor`` and enlarges back, both with Pillow's box filter (uint8 in, uint8 out)."""
+    _, h, w, _ = pixels.shape
+    small = geometry.pil_box_resize(pixels, max(int(h * factor), 1), max(int(w * factor), 1))
+    return geometry.pil_box_resize(small, h, w)
+
+
+def jpeg_compression(pixels, quality, rng):
+    """Encodes and decodes every image as JPEG at ``quality`` (libjpeg through TensorFlow; uint8 in and out)."""
+    import tensorflow as tf
+
+    return np.stack([tf.io.decode_jpeg(tf.io.encode_jpeg(image, quality=quality)).numpy() for image in pixels])
+
+
+def elastic_transform(images, params, rng):
+    """A random affine warp (OpenCV's ``warpAffine``, reflect-101 borders) then a smooth random displacement.
+
+    Both resamplings are bilinear at exact coordinates (OpenCV rounds the affine's to 1/32 pixel).
+    """
+    alpha, sigma, jitter = (value * min(images.shape[1:3]) for value in params)
+    n, h, w, _ = images.shape
+    centre = np.array([h // 2, w // 2], np.float64)
+    side = min(h, w) // 3
+    # the generators pass (row, column) pairs where OpenCV expects (x, y); kept for square images to match
+    source = np.array([centre + side, [centre[0] + side, centre[1] - side], centre - side], np.float32)
+    target = source + rng.uniform(-jitter, jitter, size=(n, 3, 2)).astype(np.float32)
+    rows, cols = np.meshgrid(np.arange(h, dtype=np.float64), np.arange(w, dtype=np.float64), indexing="ij")
+    # warpAffine samples the source at the inverse map of every output pixel
+    homogeneous = np.concatenate([target, np.ones((n, 3, 1), np.float32)], axis=2).astype(np.float64)
+    inverse = np.linalg.solve(homogeneous, np.broadcast_to(source.astype(np.float64), (n, 3, 2)))  # (n, 3, 2)
+    src_x = cols * inverse[:, None, 0:1, 0] + rows * inverse[:, None, 1:2, 0] + inverse[:, None, 2:3, 0]
+    src_y = cols * inverse[:, None, 0:1, 1] + rows * inverse[:, None, 1:2, 1] + inverse[:, None, 2:3, 1]
+    images = geometry.bilinear_sample(images, src_y, src_x, mode="mirror")
+    if alpha == 0:
+        return images
+    shifts = rng.uniform(-1, 1, size=(2, n, h, w, 1))
+    dx = filters.gaussian_blur(shifts[0], sigma, mode="reflect", truncate=3)[..., 0] * alpha
+    dy = filters.gaussian_blur(shifts[1], sigma, mode="reflect", truncate=3)[..., 0] * alpha
+    return geometry.bilinear_sample(images, rows + dy.astype(np.float32), cols + dx.astype(np.float32), mode="reflect")

@@ -1,0 +1,98 @@
+"""Filters over a batch of images ``(N, H, W, C)``: Gaussian, 2-D kernels (disk, motion line, any) by FFT."""
+
+import functools
+
+import numpy as np
+from scipy import ndimage, signal
+
+_CHUNK_VALUES = 1 << 22  # images per FFT call are limited so that temporaries stay around a hundred MB
+
+
+def gaussian_blur(images, sigma, *, mode="nearest", truncate=4.0):
+    """Gaussian blur of the spatial axes, like ``skimage.filters.gaussian`` (``mode="nearest"``, truncate 4)."""
+    if sigma <= 0:
+        return images
+    spatial = (0, sigma, sigma) + (0,) * (images.ndim - 3)
+    return ndimage.gaussian_filter(images, spatial, mode=mode, truncate=truncate)
+
+
+def correlate(images, kernels, *, mode="reflect"):
+    """Correlates each image with a 2-D kernel, by FFT, borders padded like ``numpy.pad(mode=mode)``.
+
+    Args:
+        images: float array ``(N, H, W, C)``.
+        kernels: one kernel ``(kh, kw)`` for every image, or one per image ``(N, kh, kw)``; sides may be even (the
+            centre is then the element at ``k // 2``).
+        mode: ``numpy.pad`` mode: ``"reflect"`` (OpenCV's default border), ``"edge"``, ``"symmetric"``.
+
+    Returns:
+        float32 array of the images' shape.
+    """
+    kernels = np.asarray(kernels, dtype=np.float32)
+    per_image = kernels.ndim == 3
+    kh, kw = kernels.shape[-2:]
+    top, left = kh // 2, kw // 2
+    pad = ((0, 0), (top, kh - 1 - top), (left, kw - 1 - left), (0, 0))
+    # convolution with the flipped kernel is correlation
+    flipped = kernels[..., ::-1, ::-1]
+    flipped = flipped[..., None] if per_image else flipped[None, :, :, None]
+    n, h, w, c = images.shape
+    step = max(1, _CHUNK_VALUES // ((h + kh) * (w + kw) * c))
+    out = np.empty(images.shape, np.float32)
+    for start in range(0, n, step):
+        padded = np.pad(images[start : start + step].astype(np.float32, copy=False), pad, mode=mode)
+        kernel = flipped[start : start + step] if per_image else flipped
+        out[start : start + step] = signal.fftconvolve(padded, kernel, mode="valid", axes=(1, 2))
+    return out
+
+
+def disk_kernel(radius, alias_blur):
+    """The anti-aliased disk of the corruption generators (``disk`` with OpenCV's ``GaussianBlur``)."""
+    half = 8 if radius <= 8 else int(np.ceil(radius))
+    ksize = 3 if radius <= 8 else 5
+    grid = np.arange(-half, half + 1)
+    x, y = np.meshgrid(grid, grid)
+    disk = (x**2 + y**2 <= radius**2).astype(np.float64)
+    disk /= disk.sum()
+    taps = np.exp(-((np.arange(ksize) - ksize // 2) ** 2) / (2 * alias_blur**2))
+    taps /= taps.sum()
+    for axis in (0, 1):
+        disk = ndimage.correlate1d(disk, taps, axis=axis, mode="mirror")
+    return _trim_zeros(disk)
+
+
+def _trim_zeros(kernel):
+    """Drops all-zero outer rows and columns symmetrically, which changes no filtered value."""
+    while kernel.shape[0] > 1 and not kernel[[0, -1]].any() and not kernel[:, [0, -1]].any():
+        kernel = kernel[1:-1, 1:-1]
+    return kernel
+
+
+@functools.lru_cache(maxsize=64)
+def motion_taps(radius, sigma):
+    """Weights of ImageMagick's ``MotionBlurImage``: a one-sided Gaussian over ``2 * ceil(radius) + 1`` taps."""
+    width = 2 * int(np.ceil(radius)) + 1
+    taps = np.exp(-(np.arange(width) ** 2) / (2.0 * sigma**2))
+    return taps / taps.sum()
+
+
+def motion_kernels(radius, sigma, angles):
+    """One motion-blur kernel per angle (degrees), laid out for :func:`correlate` with ``mode="edge"``.
+
+    Tap ``i`` samples the pixel at ``(x, y) + (ceil(i cos a - 0.5), ceil(i sin a - 0.5))``, like ImageMagick.
+    """
+    taps = motion_taps(radius, sigma)
+    width = len(taps)
+    steps = np.arange(width)[None, :]
+    radians = np.deg2rad(np.asarray(angles, dtype=np.float64))[:, None]
+    dx = np.ceil(steps * np.cos(radians) - 0.5).astype(np.int64)
+    dy = np.ceil(steps * np.sin(radians) - 0.5).astype(np.int64)
+    kernels = np.zeros((len(radians), 2 * width - 1, 2 * width - 1), np.float32)
+    rows = np.broadcast_to(np.arange(len(radians))[:, None], dx.shape)
+    np.add.at(kernels, (rows, dy + width - 1, dx + width - 1), np.broadcast_to(taps, dx.shape))
+    return kernels
+
+
+def motion_blur(images, radius, sigma, angles):
+    """Motion blur with one angle per image, edge pixels repeated beyond the border (as ImageMagick)."""
+    return correlate(images, motion_kernels(radius, sigma, angles), mode="edge")

@@ -1,0 +1,141 @@
+"""Resampling of image batches ``(N, H, W, C)``: zooms and resizes as matrices, bilinear sampling of coordinates."""
+
+import functools
+
+import numpy as np
+from scipy import ndimage
+
+_PIL_PRECISION_BITS = 22  # Pillow's fixed-point resampling (32 - 8 - 2 bits)
+
+
+def resample_rows(images, matrix):
+    """``matrix @ image`` for every image of ``(N, H, W, C)``: a linear map ``(H', H)`` of the rows."""
+    n, h, w, c = images.shape
+    return np.matmul(matrix.astype(images.dtype), images.reshape(n, h, w * c)).reshape(n, -1, w, c)
+
+
+def resample_cols(images, matrix):
+    """``image @ matrix.T`` for every image and channel: a linear map ``(W', W)`` of the columns, one BLAS call."""
+    n, h, w, c = images.shape
+    mixing = np.kron(matrix.T, np.eye(c)).astype(images.dtype)  # acts on the interleaved (W, C) axis
+    return (images.reshape(n * h, w * c) @ mixing).reshape(n, h, -1, c)
+
+
+def apply_matrices(images, rows, cols):
+    """``rows @ image @ cols.T`` for every image and channel: a separable linear resampling."""
+    return resample_cols(resample_rows(images, rows), cols)
+
+
+@functools.lru_cache(maxsize=256)
+def clipped_zoom_matrix(size, zoom):
+    """The generators' ``clipped_zoom`` along one axis as an ``(size, size)`` matrix.
+
+    The centre ``ceil(size / zoom)`` pixels are zoomed with ``scipy.ndimage.zoom(order=1)`` and the centre ``size``
+    pixels of the result are kept.
+    """
+    crop = int(np.ceil(size / zoom))
+    top = (size - crop) // 2
+    zoomed = ndimage.zoom(np.eye(crop), (zoom, 1), order=1)
+    trim = (zoomed.shape[0] - size) // 2
+    matrix = np.zeros((size, size))
+    matrix[:, top : top + crop] = zoomed[trim : trim + size]
+    return matrix
+
+
+def clipped_zoom(images, zoom):
+    """Zooms into the centre of every image by ``zoom`` (≥ 1), keeping its size."""
+    _, h, w, _ = images.shape
+    return apply_matrices(images, clipped_zoom_matrix(h, zoom), clipped_zoom_matrix(w, zoom))
+
+
+@functools.lru_cache(maxsize=256)
+def _pil_box_coefficients(in_size, out_size):
+    """Pillow's ``Image.BOX`` resampling weights along one axis, in its fixed-point integers."""
+    scale = in_size / out_size
+    filterscale = max(scale, 1.0)
+    support = 0.5 * filterscale
+    matrix = np.zeros((out_size, in_size))
+    for out in range(out_size):
+        center = (out + 0.5) * scale
+        low = max(int(center - support + 0.5), 0)
+        high = min(int(center + support + 0.5), in_size)
+        pixels = np.arange(low, high)
+        offsets = (pixels - center + 0.5) / filterscale
+        weights = ((offsets > -0.5) & (offsets <= 0.5)).astype(np.float64)
+        if weights.sum():
+            weights /= weights.sum()
+        matrix[out, low:high] = np.floor(0.5 + weights * (1 << _PIL_PRECISION_BITS))
+    return matrix
+
+
+def _pil_round(summed):
+    """Pillow's rounding of a fixed-point sum to uint8 (float64 holds these integer sums exactly)."""
+    return np.clip(np.floor((summed + (1 << (_PIL_PRECISION_BITS - 1))) / (1 << _PIL_PRECISION_BITS)), 0, 255)
+
+
+def pil_box_resize(images, height, width):
+    """``PIL.Image.resize((width, height), Image.BOX)`` of uint8 images: horizontal pass first, as Pillow."""
+    _, h, w, _ = images.shape
+    out = images.astype(np.float64)
+    if width != w:
+        out = _pil_round(resample_cols(out, _pil_box_coefficients(w, width)))
+    if height != h:
+        out = _pil_round(resample_rows(out, _pil_box_coefficients(h, height)))
+    return out.astype(np.uint8)
+
+
+@functools.lru_cache(maxsize=64)
+def linear_resize_matrix(in_size, out_size):
+    """Bilinear resizing along one axis with pixel centres aligned (OpenCV's ``INTER_LINEAR``)."""
+    position = (np.arange(out_size) + 0.5) * in_size / out_size - 0.5
+    position = np.clip(position, 0, in_size - 1)
+    low = np.floor(position).astype(int)
+    high = np.minimum(low + 1, in_size - 1)
+    frac = position - low
+    matrix = np.zeros((out_size, in_size))
+    np.add.at(matrix, (np.arange(out_size), low), 1 - frac)
+    np.add.at(matrix, (np.arange(out_size), high), frac)
+    return matrix
+
+
+def _fold(index, size, mode):
+    """Maps integer indices into ``[0, size)`` for scipy's ``"reflect"`` or OpenCV's reflect-101 (``"mirror"``)."""
+    if size == 1:
+        return np.zeros_like(index)
+    if mode == "mirror":
+        period = 2 * size - 2
+        index = np.mod(index, period)
+        return np.where(index >= size, period - index, index)
+    period = 2 * size
+    index = np.mod(index, period)
+    return np.where(index >= size, period - 1 - index, index)
+
+
+def bilinear_sample(images, rows, cols, *, mode="reflect"):
+    """Samples every image at its own real coordinates, bilinearly.
+
+    Args:
+        images: float array ``(N, H, W, C)``.
+        rows: row coordinates ``(N, H', W')``.
+        cols: column coordinates ``(N, H', W')``.
+        mode: ``"reflect"`` (scipy's half-sample symmetric) or ``"mirror"`` (OpenCV's ``BORDER_REFLECT_101``).
+
+    Returns:
+        float32 array ``(N, H', W', C)``.
+    """
+    n, h, w, c = images.shape
+    flat = images.reshape(n, h * w, c)
+    row0 = np.floor(rows)
+    col0 = np.floor(cols)
+    fr = (rows - row0).astype(np.float32)[..., None]
+    fc = (cols - col0).astype(np.float32)[..., None]
+    row0 = row0.astype(np.int64)
+    col0 = col0.astype(np.int64)
+    out = 0.0
+    for dr, wr in ((0, 1 - fr), (1, fr)):
+        r = _fold(row0 + dr, h, mode) * w
+        for dc, wc in ((0, 1 - fc), (1, fc)):
+            index = (r + _fold(col0 + dc, w, mode)).reshape(n, -1, 1)
+            values = np.take_along_axis(flat, index, axis=1).reshape(rows.shape + (c,))
+            out = out + values * (wr * wc)
+    return out.astype(np.float32, copy=False)

@@ -1,0 +1,143 @@
+"""The 19 corruptions of CIFAR-10-C / ImageNet-C: ``corrupt`` and ``names``."""
+
+import functools
+from typing import NamedTuple
+
+import numpy as np
+
+from keras_robust.corruptions import blur, color, digital, noise, spatter, weather
+from keras_robust.corruptions.parameters import FROST_TEXTURE_SCALE, PRESETS, SUBSETS
+
+_CHUNK_VALUES = 1 << 23  # pixel values per chunk of images (float32 temporaries of about 32 MB)
+_TRUNCATION_SLACK = 1e-3  # float32 round-off must not turn 100.0 into 99 when truncating like np.uint8
+
+
+class _Corruption(NamedTuple):
+    function: object
+    on_uint8: bool = False  # takes and returns uint8 pixels instead of [0, 1] floats
+    needs_colour: bool = False  # grey images go through RGB and back to luma
+
+
+_CORRUPTIONS = {
+    "gaussian_noise": _Corruption(noise.gaussian_noise),
+    "shot_noise": _Corruption(noise.shot_noise),
+    "impulse_noise": _Corruption(noise.impulse_noise),
+    "speckle_noise": _Corruption(noise.speckle_noise),
+    "defocus_blur": _Corruption(blur.defocus_blur),
+    "glass_blur": _Corruption(blur.glass_blur),
+    "motion_blur": _Corruption(blur.motion_blur),
+    "zoom_blur": _Corruption(blur.zoom_blur),
+    "gaussian_blur": _Corruption(blur.gaussian_blur),
+    "snow": _Corruption(weather.snow, needs_colour=True),
+    "frost": _Corruption(weather.frost, needs_colour=True),
+    "fog": _Corruption(weather.fog),
+    "spatter": _Corruption(spatter.spatter, needs_colour=True),
+    "brightness": _Corruption(weather.brightness, needs_colour=True),
+    "contrast": _Corruption(digital.contrast),
+    "elastic_transform": _Corruption(digital.elastic_transform),
+    "pixelate": _Corruption(digital.pixelate, on_uint8=True),
+    "jpeg_compression": _Corruption(digital.jpeg_compression, on_uint8=True),
+    "saturate": _Corruption(digital.saturate, needs_colour=True),
+}
+
+
+def names(subset=None):
+    """Names of the corruptions, in the order of the CIFAR-10-C paper's figure.
+
+    Args:
+        subset: ``None`` for all 19, or one of ``"noise"``, ``"blur"``, ``"weather"``, ``"digital"``.
+
+    Returns:
+        A tuple of names.
+
+    Example:
+        >>> names("noise")
+        ('gaussian_noise', 'shot_noise', 'impulse_noise', 'speckle_noise')
+    """
+    if subset is None:
+        return tuple(name for group in SUBSETS.values() for name in group)
+    if subset not in SUBSETS:
+        raise ValueError(f"Unknown corruption subset. Received: subset={subset!r}; accepted: None, {', '.join(map(repr, SUBSETS))}.")
+    return SUBSETS[subset]
+
+
+def corrupt(images, name, severity, *, preset="cifar", seed=None):
+    """Corrupts a batch of images like the CIFAR-10-C or ImageNet-C generators.
+
+    Args:
+        images: uint8 array ``(N, H, W, C)`` with ``C`` 1 or 3 and sides of at least 8 pixels. Grey images are
+            corrupted directly, except by the colour effects (snow, frost, spatter, brightness, saturate), which see
+            them as grey RGB and return the BT.601 luma.
+        name: one of :func:`names`.
+        severity: integer 1 to 5.
+        preset: ``"cifar"`` (the CIFAR-10-C generator's parameters, for 32×32 images) or ``"imagenet"`` (the
+            ImageNet-C generator's, for 224×224 images). Either works on any image size.
+        seed: ``None`` for fresh randomness, or an integer (or a sequence of integers) for the same bytes on every
+            run.
+
+    Returns:
+        uint8 array of the images' shape. Float results are truncated like the generators' ``np.uint8``.
+
+    Example:
+        >>> import numpy as np
+        >>> images = np.full((2, 32, 32, 3), 128, np.uint8)
+        >>> corrupt(images, "contrast", 5)[0, 0, 0].tolist()
+        [128, 128, 128]
+    """
+    images = _check_images(images)
+    corruption = _check_name(name)
+    _check_severity(severity)
+    if preset not in PRESETS:
+        raise ValueError(f"Unknown preset. Received: preset={preset!r}; accepted: 'cifar', 'imagenet'.")
+    params = PRESETS[preset][name][severity - 1]
+    function = corruption.function
+    if name == "frost":
+        function = functools.partial(function, texture_scale=FROST_TEXTURE_SCALE[preset])
+    rng = np.random.default_rng(seed)
+    grey = images.shape[-1] == 1 and corruption.needs_colour
+    if grey:
+        images = np.repeat(images, 3, axis=-1)
+    n, h, w, c = images.shape
+    out = np.empty(images.shape[:3] + (1 if grey else c,), np.uint8)
+    step = max(1, _CHUNK_VALUES // (h * w * c))
+    for start in range(0, n, step):
+        chunk = images[start : start + step]
+        if corruption.on_uint8:
+            result = function(chunk, params, rng)
+        else:
+            result = function(chunk.astype(np.float32) / 255, params, rng)
+            if grey:
+                result = color.luma(np.clip(result, 0, 1))
+            result = np.floor(np.clip(result, 0, 1) * 255 + _TRUNCATION_SLACK).astype(np.uint8)
+        out[start : start + step] = result
+    return out
+
+
+def _check_images(images):
+    if not isinstance(images, np.ndarray):
+        raise ValueError(
+            f"`images` must be a numpy uint8 array (N, H, W, C). Received: {type(images).__name__}; accepted: "
+            "numpy.ndarray of dtype uint8 (convert with np.asarray(images, np.uint8))."
+        )
+    if images.dtype != np.uint8:
+        raise ValueError(f"`images` must have dtype uint8. Received: dtype={images.dtype}; accepted: uint8 in 0..255.")
+    if images.ndim != 4:
+        raise ValueError(
+            f"`images` must have rank 4 (N, H, W, C). Received: shape={images.shape}; accepted: a batch, e.g. images[None]."
+        )
+    if images.shape[-1] not in (1, 3):
+        raise ValueError(f"`images` must have 1 or 3 channels. Received: shape={images.shape}; accepted: C in (1, 3).")
+    if min(images.shape[1:3]) < 8:
+        raise ValueError(f"`images` must be at least 8×8 pixels. Received: shape={images.shape}.")
+    return images
+
+
+def _check_name(name):
+    if name not in _CORRUPTIONS:
+        raise ValueError(f"Unknown corruption. Received: name={name!r}; accepted: {', '.join(names())}.")
+    return _CORRUPTIONS[name]
+
+
+def _check_severity(severity):
+    if isinstance(severity, bool) or not isinstance(severity, (int, np.integer)) or not 1 <= severity <= 5:
+        raise ValueError(f"`severity` must be an integer from 1 to 5. Received: severity={severity!r}.")
