@@ -25,7 +25,10 @@ def jpeg_compression(pixels, quality, rng):
     """Encodes and decodes every image as JPEG at ``quality`` (libjpeg through TensorFlow; uint8 in and out)."""
     import tensorflow as tf
 
-    return np.stack([tf.io.decode_jpeg(tf.io.encode_jpeg(image, quality=quality)).numpy() for image in pixels])
+    # libjpeg's accurate integer IDCT, as Pillow decodes: the output equals Pillow's save/open round trip
+    return np.stack(
+        [tf.io.decode_jpeg(tf.io.encode_jpeg(image, quality=quality), dct_method="INTEGER_ACCURATE").numpy() for image in pixels]
+    )
 
 
 def elastic_transform(images, params, rng):

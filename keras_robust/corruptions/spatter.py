@@ -43,9 +43,31 @@ def _box3(images):
 
 
 def _distance_to(edges):
-    """Euclidean distance of every pixel to the nearest edge pixel of its image (20 where an image has none)."""
-    # a large spacing along the batch axis keeps images apart in one scipy call
-    distance = ndimage.distance_transform_edt(~edges, sampling=(1e6, 1, 1))
+    """OpenCV's ``distanceTransform(DIST_L2, 5)`` to the edge pixels: the 5×5 chamfer distance (1, 1.4, 2.1969).
+
+    Two raster passes, as OpenCV; within a row the chain along the row is a running minimum, so each row is one
+    vectorized step over the batch. Images without edges get 20 (the value the generators truncate to).
+    """
+    n, h, w = edges.shape
+    a, b, c = 1.0, 1.4, 2.1969
+    distance = np.full((n, h + 4, w + 4), 1e6)
+    distance[:, 2:-2, 2:-2] = np.where(edges, 0.0, 1e6)
+    chain = np.arange(w) * a
+    for i in range(2, h + 2):
+        above, above2 = distance[:, i - 1], distance[:, i - 2]
+        row = np.minimum.reduce([
+            distance[:, i, 2:-2], above[:, 2:-2] + a, above[:, 1:-3] + b, above[:, 3:-1] + b, above[:, :-4] + c,
+            above[:, 4:] + c, above2[:, 1:-3] + c, above2[:, 3:-1] + c,
+        ])
+        distance[:, i, 2:-2] = np.minimum.accumulate(row - chain, axis=1) + chain
+    for i in range(h + 1, 1, -1):
+        below, below2 = distance[:, i + 1], distance[:, i + 2]
+        row = np.minimum.reduce([
+            distance[:, i, 2:-2], below[:, 2:-2] + a, below[:, 1:-3] + b, below[:, 3:-1] + b, below[:, :-4] + c,
+            below[:, 4:] + c, below2[:, 1:-3] + c, below2[:, 3:-1] + c,
+        ])
+        distance[:, i, 2:-2] = (np.minimum.accumulate((row + chain)[:, ::-1], axis=1)[:, ::-1]) - chain
+    distance = distance[:, 2:-2, 2:-2]
     return np.where(edges.any(axis=(1, 2), keepdims=True), distance, 20.0)
 
 

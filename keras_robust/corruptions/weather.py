@@ -104,4 +104,8 @@ def _read_texture(name):
     import tensorflow as tf
 
     data = resources.files("keras_robust.corruptions").joinpath("data", name).read_bytes()
-    return tf.io.decode_image(data, channels=3, expand_animations=False).numpy().astype(np.float32) / 255
+    if name.endswith(".png"):
+        pixels = tf.io.decode_png(data, channels=3)
+    else:
+        pixels = tf.io.decode_jpeg(data, channels=3, dct_method="INTEGER_ACCURATE")
+    return pixels.numpy().astype(np.float32) / 255
