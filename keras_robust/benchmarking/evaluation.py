@@ -9,9 +9,7 @@ def distortion_tasks(names, severities, *, preset="cifar", seed=0):
     """`(corruption, severity, apply)` of every corruption and severity.
 
     `apply(images) -> images` corrupts uint8 images with
-    `keras_robust.corruptions.corrupt`. Gray (1-channel) images are corrupted
-    as RGB and averaged back to gray, since the CIFAR-10-C generators work on
-    colour images.
+    `keras_robust.corruptions.corrupt` (which also takes gray images).
     """
     from keras_robust import corruptions
 
@@ -24,19 +22,9 @@ def distortion_tasks(names, severities, *, preset="cifar", seed=0):
         raise ValueError(f"Severities must be among {metrics.SEVERITIES}. Received: {list(severities)}")
 
     def task(name, severity):
-        return lambda images: on_rgb(
-            lambda rgb: corruptions.corrupt(rgb, name, severity, preset=preset, seed=seed), images
-        )
+        return lambda images: corruptions.corrupt(images, name, severity, preset=preset, seed=seed)
 
     return [(name, severity, task(name, severity)) for name in names for severity in severities]
-
-
-def on_rgb(function, images):
-    """`function` of uint8 RGB images applied to gray or RGB `images`."""
-    if images.shape[-1] == 3:
-        return function(images)
-    rgb = function(np.repeat(images, 3, axis=-1))
-    return np.round(np.asarray(rgb, dtype="float32").mean(axis=-1, keepdims=True)).astype("uint8")
 
 
 def evaluate(models, images, labels, tasks, *, batch_size=256, progress=None):

@@ -17,9 +17,13 @@ def pretrained_models(weights):
     return names
 
 
-def load_models(specs, weights):
-    """`{name: model}` of builder names (with `weights`) or .keras files."""
+def load_models(specs, weights, seed=0):
+    """`{name: model}` of builder names (with `weights`) or .keras files; untrained weights drawn with `seed`."""
+    import keras
+
     from keras_robust.models import resolve_model
+
+    keras.utils.set_random_seed(seed)
 
     return {Path(str(spec)).stem if str(spec).endswith(".keras") else str(spec): resolve_model(spec, weights)
             for spec in specs}
