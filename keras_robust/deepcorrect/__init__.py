@@ -1,1 +1,21 @@
-"""DeepCorrect (Borkar & Karam): rank filters, add correction units, train."""
+"""DeepCorrect (Borkar & Karam): rank filters, add correction units, train.
+
+`rank_filters` computes the correction priority of Algorithm 1,
+`build_deepcorrect` adds correction units to a frozen pretrained model,
+`decompose_conv` / `to_rank_constrained` derive rank-constrained models and
+`fit_deepcorrect` trains on half clean, half distorted batches.
+"""
+
+from keras_robust.deepcorrect.builder import build_deepcorrect
+from keras_robust.deepcorrect.decomposition import decompose_conv, decompose_kernel, to_rank_constrained
+from keras_robust.deepcorrect.ranking import FilterRanking, naive_rank_filters, rank_filters
+
+__all__ = [
+    "FilterRanking",
+    "build_deepcorrect",
+    "decompose_conv",
+    "decompose_kernel",
+    "naive_rank_filters",
+    "rank_filters",
+    "to_rank_constrained",
+]

@@ -126,3 +126,47 @@ def rebuild(model, inputs, operation=lambda op: op, after=None):
         flat = outputs if isinstance(outputs, (list, tuple)) else [outputs]
         values.update({id(t): v for t, v in zip(node.outputs, flat)})
     return [values[id(t)] for t in model.outputs]
+
+
+def _copy(layer, linear=False):
+    config = layer.get_config()
+    if linear:
+        config["activation"] = "linear"
+    return layer.__class__.from_config(config)
+
+
+def clone(model, after=None, linear=(), replace=None, name=None):
+    """A copy of a functional model with its own layers (same weights).
+
+    Args:
+        model: a functional model.
+        after: as in `rebuild`, with layer names of `model`.
+        linear: names of layers copied without their fused activation.
+        replace: optional function of an original layer returning a ready
+            (built, weighted) layer to use instead, or `None` to copy it.
+        name: name of the new model.
+
+    Returns:
+        The new model; copied layers keep `trainable` of the originals.
+    """
+    copies = {}
+
+    def operation(op):
+        if not isinstance(op, keras.layers.Layer):
+            return op
+        if op.name not in copies:
+            new = replace(op) if replace is not None else None
+            copied = new is None
+            copies[op.name] = (op, _copy(op, op.name in linear) if copied else new, copied)
+        return copies[op.name][1]
+
+    inputs = [keras.Input(shape=t.shape[1:], dtype=t.dtype) for t in model.inputs]
+    outputs = rebuild(model, inputs, operation, after)
+    new_model = keras.Model(
+        inputs, outputs if len(outputs) > 1 else outputs[0], name=name or model.name
+    )
+    for original, copy, copied in copies.values():
+        if copied:
+            copy.set_weights(original.get_weights())
+            copy.trainable = original.trainable
+    return new_model
