@@ -24,10 +24,9 @@ def motion_blur(images, params, rng):
 
 
 def zoom_blur(images, zooms, rng):
-    out = images.copy()
-    for zoom in zooms:
-        out += geometry.clipped_zoom(images, zoom)
-    return out / (len(zooms) + 1)
+    """The mean of the image and its centre zooms (``clipped_zoom``) by every factor of ``zooms``."""
+    _, h, w, _ = images.shape
+    return geometry.apply_pixel_operator(images, geometry.zoom_blur_operator(h, w, tuple(zooms)))
 
 
 def glass_blur(images, params, rng):
@@ -40,22 +39,29 @@ def glass_blur(images, params, rng):
     """
     sigma, delta, iterations = params
     pixels = np.floor(filters.gaussian_blur(images, sigma) * 255 + 1e-4).astype(np.uint8)
+    n, h, w, _ = pixels.shape
+    for _ in range(iterations):
+        offsets = rng.integers(-delta, delta, size=(n, max(h - 2 * delta, 0), max(w - 2 * delta, 0), 2))
+        local_shuffle(pixels, offsets, delta)
+    return filters.gaussian_blur(pixels.astype(np.float32) / 255, sigma)
+
+
+def local_shuffle(pixels, offsets, delta):
+    """In place, swaps pixel ``(H - delta - i, W - delta - j)`` with the one ``offsets[:, i, j]`` = (dx, dy) away, for
+    every ``i, j`` in the reference's order (rows from the bottom, columns from the right), in wavefront groups."""
     n, h, w, c = pixels.shape
     flat = pixels.reshape(n, h * w, c)
     batch = np.arange(n)[:, None]
-    for _ in range(iterations):
-        offsets = rng.integers(-delta, delta, size=(n, max(h - 2 * delta, 0), max(w - 2 * delta, 0), 2))
-        for row_index, col_index in _wavefront(h, w, delta):
-            rows = h - delta - row_index
-            cols = w - delta - col_index
-            dx = offsets[:, row_index, col_index, 0]
-            dy = offsets[:, row_index, col_index, 1]
-            here = (rows * w + cols)[None, :]
-            there = (rows + dy) * w + (cols + dx)
-            first = flat[batch, here]
-            flat[batch, here] = flat[batch, there]
-            flat[batch, there] = first
-    return filters.gaussian_blur(pixels.astype(np.float32) / 255, sigma)
+    for row_index, col_index in _wavefront(h, w, delta):
+        rows = h - delta - row_index
+        cols = w - delta - col_index
+        dx = offsets[:, row_index, col_index, 0]
+        dy = offsets[:, row_index, col_index, 1]
+        here = (rows * w + cols)[None, :]
+        there = (rows + dy) * w + (cols + dx)
+        first = flat[batch, here]
+        flat[batch, here] = flat[batch, there]
+        flat[batch, there] = first
 
 
 @functools.lru_cache(maxsize=32)

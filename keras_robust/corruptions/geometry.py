@@ -3,7 +3,7 @@
 import functools
 
 import numpy as np
-from scipy import ndimage
+from scipy import ndimage, sparse
 
 _PIL_PRECISION_BITS = 22  # Pillow's fixed-point resampling (32 - 8 - 2 bits)
 
@@ -46,6 +46,28 @@ def clipped_zoom(images, zoom):
     """Zooms into the centre of every image by ``zoom`` (≥ 1), keeping its size."""
     _, h, w, _ = images.shape
     return apply_matrices(images, clipped_zoom_matrix(h, zoom), clipped_zoom_matrix(w, zoom))
+
+
+@functools.lru_cache(maxsize=16)
+def zoom_blur_operator(h, w, zooms):
+    """The mean of an image and its clipped zooms by every factor of ``zooms``, as one sparse ``(H·W, H·W)`` matrix.
+
+    Each zoom moves every pixel by a few pixels at most, so the sum stays sparse.
+    """
+    total = sparse.identity(h * w, format="csr")
+    for zoom in zooms:
+        rows = sparse.csr_matrix(clipped_zoom_matrix(h, zoom))
+        cols = sparse.csr_matrix(clipped_zoom_matrix(w, zoom))
+        total = total + sparse.kron(rows, cols, format="csr")
+    return (total / (len(zooms) + 1)).astype(np.float32).tocsr()
+
+
+def apply_pixel_operator(images, operator):
+    """``operator @ pixels`` for a linear map of the ``H·W`` pixels of every image and channel."""
+    n, h, w, c = images.shape
+    columns = images.reshape(n, h * w, c).transpose(1, 0, 2).reshape(h * w, n * c)
+    out = operator @ columns
+    return np.ascontiguousarray(out.reshape(-1, n, c).transpose(1, 0, 2)).reshape(n, h, w, c)
 
 
 @functools.lru_cache(maxsize=256)
