@@ -1,0 +1,76 @@
+"""`robust-cli transfer`: linear SVMs on deep features under distortions (DeepCorrect Tables V-VII)."""
+
+from pathlib import Path
+
+import click
+
+
+def _levels(text):
+    if text is None:
+        return None
+    try:
+        return tuple(float(v) if "." in v else int(v) for v in text.split(","))
+    except ValueError:
+        raise click.BadParameter(f"expected comma-separated numbers, e.g. 1,2,3. Received: {text!r}") from None
+
+
+@click.command()
+@click.option("--dataset", required=True,
+              help="caltech101 or sun397 (tfds, under --data-dir), mnist (shipped test digits), or a folder of "
+                   "class sub-folders (Caltech-256, ...), an .npz or a .tar.gz.")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help="tfds data folder where the dataset was prepared (no download happens).")
+@click.option("--model", "models", multiple=True, required=True,
+              help="Builder name (ResNet20PP, ...) or .keras file; repeat to compare models.")
+@click.option("--weights", default=None, help="Weights of builder-name models, e.g. cifar10.")
+@click.option("--layer", default=None, help="Feature layer (default: first fully connected or global pooling).")
+@click.option("--distortion", "distortions", multiple=True,
+              help="awgn or gaussian_blur (DeepCorrect's sigma levels), or a keras_robust.corruptions name "
+                   "(severities 1-5); applied at each level to train and test images alike; repeatable.")
+@click.option("--levels", default=None, callback=lambda ctx, param, value: _levels(value),
+              help="Comma-separated levels of every distortion: sigmas for awgn/gaussian_blur, else severities.")
+@click.option("--preset", default=None, help="cifar or imagenet: use keras_robust.corruptions.corrupt's preset (also for gaussian_blur).")
+@click.option("--n-train", default=25, show_default=True, help="Training images per class.")
+@click.option("--n-val", default=5, show_default=True, help="Validation images per class (choose C).")
+@click.option("--n-test", default=None, type=int, help="Cap on test images per class (default: all the rest).")
+@click.option("--splits", default=5, show_default=True, help="Random splits to average over.")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--svm-training", type=click.Choice(["per_level", "pooled"]), default="per_level", show_default=True,
+              help="One SVM per distortion level, or one on clean and all levels together.")
+@click.option("--batch-size", default=128, show_default=True)
+@click.option("--cache-dir", type=click.Path(file_okay=False), default="runs/transfer/features", show_default=True,
+              help="Feature cache; reruns reuse features of the same model, weights, layer, data and distortion.")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write cached features.")
+@click.option("--output", type=click.Path(dir_okay=False), default=None,
+              help="Results JSON (a CSV is written beside it); default runs/transfer/<dataset>.json.")
+def transfer(dataset, data_dir, models, weights, layer, distortions, levels, preset, n_train, n_val, n_test,
+             splits, seed, svm_training, batch_size, cache_dir, no_cache, output):
+    """Linear-SVM transfer evaluation of deep features, clean and distorted."""
+    from keras_robust.models import resolve_model
+    from keras_robust.transfer import (
+        FeatureCache, FeatureExtractor, evaluate_transfer, open_source, resolve_distortion,
+    )
+
+    source = open_source(dataset, data_dir=data_dir)
+    extractors = []
+    for spec in models:
+        is_file = spec.endswith(".keras") or Path(spec).exists()
+        model = resolve_model(spec, None if is_file else weights)
+        name = Path(spec).stem if is_file else f"{spec}" + (f"[{weights}]" if weights else "")
+        extractors.append(FeatureExtractor(model, layer=layer, batch_size=batch_size, name=name))
+    chosen = [resolve_distortion(name, levels, preset=preset, seed=seed) for name in distortions]
+    results = evaluate_transfer(
+        extractors, source, chosen, n_train=n_train, n_val=n_val, n_test=n_test, n_splits=splits, seed=seed,
+        svm_training=svm_training, cache=None if no_cache else FeatureCache(cache_dir),
+        batch_size=batch_size, verbose=True,
+    )
+    output = Path(output or Path("runs/transfer") / f"{source.name}.json")
+    results.save_json(output)
+    results.save_csv(output.with_suffix(".csv"))
+    protocol = results.protocol
+    click.echo(
+        f"\n{source.name}: {protocol['classes']} classes, {n_train} train + {n_val} val per class, "
+        f"{'all other' if n_test is None else n_test} test per class, {splits} splits; mean per-class accuracy"
+    )
+    click.echo(results.to_markdown())
+    click.echo(f"Wrote {output} and {output.with_suffix('.csv')}")

@@ -1,0 +1,16 @@
+"""Deep features of a trained network, linear SVMs, distortions: DeepCorrect Sec. V-A7."""
+
+from keras_robust.transfer.cache import FeatureCache
+from keras_robust.transfer.features import FeatureExtractor, default_feature_layer, fit_images
+from keras_robust.transfer.distortions import Distortion, corruption, deepcorrect_distortion, resolve_distortion
+from keras_robust.transfer.protocol import evaluate_transfer, make_splits
+from keras_robust.transfer.results import TransferResults
+from keras_robust.transfer.sources import ArraySource, FolderSource, TfdsSource, open_source
+from keras_robust.transfer.svm import ValidatedLinearSVC, linear_svm_pipeline, mean_per_class_accuracy
+
+__all__ = [
+    "ArraySource", "Distortion", "FeatureCache", "FeatureExtractor", "FolderSource", "TfdsSource",
+    "TransferResults", "ValidatedLinearSVC", "corruption", "deepcorrect_distortion", "default_feature_layer",
+    "evaluate_transfer", "resolve_distortion",
+    "fit_images", "linear_svm_pipeline", "make_splits", "mean_per_class_accuracy", "open_source",
+]

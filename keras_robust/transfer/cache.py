@@ -1,0 +1,63 @@
+"""On-disk cache of deep features, one `.npz` per (model, layer, data, distortion).
+
+The file name is a hash of everything the features depend on; the full key is
+stored in the file as well and compared on load, so a cache written for another
+model, layer, image selection or distortion is never returned by mistake.
+"""
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+
+from keras_robust.atomic import atomic_output
+
+
+def fingerprint(*arrays):
+    """Hex SHA-256 of the bytes, shapes and dtypes of `arrays`."""
+    digest = hashlib.sha256()
+    for array in arrays:
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype}{array.shape}".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+class FeatureCache:
+    """Features cached as `<directory>/<sha256 of the key>.npz`.
+
+    Args:
+        directory: folder of the cache files (created on first save).
+
+    Example:
+        >>> cache = FeatureCache(tmp_dir)
+        >>> key = {"model": "resnet20", "layer": "avg_pool", "level": 0}
+        >>> cache.save(key, features)
+        >>> cache.load(key)  # the same array; None for any other key
+    """
+
+    def __init__(self, directory):
+        self.directory = Path(directory)
+
+    def path(self, key):
+        """The file that holds the features of `key` (a JSON-serialisable dict)."""
+        text = json.dumps(key, sort_keys=True)
+        return self.directory / f"{hashlib.sha256(text.encode()).hexdigest()}.npz"
+
+    def load(self, key):
+        """The cached features of `key`, or None when absent or stored under another key."""
+        path = self.path(key)
+        if not path.is_file():
+            return None
+        with np.load(path, allow_pickle=False) as stored:
+            if str(stored["key"]) != json.dumps(key, sort_keys=True):
+                return None
+            return stored["features"]
+
+    def save(self, key, features):
+        """Write `features` for `key` atomically (temporary file, then rename)."""
+        target = self.path(key)
+        with atomic_output(target, overwrite=True, suffix=".npz") as temporary:
+            np.savez(temporary, features=features, key=json.dumps(key, sort_keys=True))
+        return target

@@ -1,0 +1,142 @@
+"""A trained Keras model used as a fixed feature extractor (DeepCorrect, Sec. V-A7)."""
+
+import keras
+import numpy as np
+
+from keras_robust.transfer.cache import fingerprint
+
+GLOBAL_POOLING = (
+    keras.layers.GlobalAveragePooling2D,
+    keras.layers.GlobalMaxPooling2D,
+)
+
+
+def default_feature_layer(model):
+    """Name of the layer whose output serves as features.
+
+    The first fully connected layer that is not the classifier (AlexNet's fc6,
+    as in the paper), else the last global-pooling layer (the features a
+    convolutional backbone feeds its classifier), else the model's output when
+    it is already a vector (a backbone built with `pooling="avg"`).
+    """
+    output_layer = model.layers[-1]
+    dense = [
+        layer for layer in model.layers
+        if isinstance(layer, keras.layers.Dense) and layer is not output_layer
+    ]
+    if dense:
+        return dense[0].name
+    pooling = [layer for layer in model.layers if isinstance(layer, GLOBAL_POOLING)]
+    if pooling:
+        return pooling[-1].name
+    if len(model.output.shape) == 2:
+        return output_layer.name
+    raise ValueError(
+        f"Model {model.name!r} has no fully connected or global-pooling layer to take "
+        "features from; name one with `layer=`. Received: layer=None"
+    )
+
+
+def fit_images(images, size, channels=3):
+    """uint8 images resized to `size` (height, width) with `channels` channels.
+
+    Grayscale images are replicated to three channels for RGB models. Resizing
+    is bilinear with antialiasing. `images` is one array (N, H, W[, C]) or a
+    sequence of arrays of different sizes.
+    """
+    import tensorflow as tf
+
+    height, width = size
+    if isinstance(images, np.ndarray) and images.ndim == 3:
+        images = images[..., None]
+    fitted = []
+    for image in images:
+        image = np.asarray(image)
+        if image.ndim == 2:
+            image = image[..., None]
+        if image.shape[-1] != channels:
+            if image.shape[-1] == 1:
+                image = np.repeat(image, channels, axis=-1)
+            elif channels == 1:
+                image = np.round(image[..., :3] @ [0.299, 0.587, 0.114])[..., None]
+            else:
+                image = image[..., :channels]
+        if image.shape[:2] != (height, width):
+            image = tf.image.resize(image.astype("float32"), size, antialias=True).numpy()
+        fitted.append(np.clip(np.round(image), 0, 255).astype("uint8"))
+    return np.stack(fitted) if fitted else np.zeros((0, height, width, channels), "uint8")
+
+
+class FeatureExtractor:
+    """Features of one layer of a Keras model, for raw [0, 255] images.
+
+    Args:
+        model: a Keras model taking raw pixel values in [0, 255] (as every
+            `keras_robust.applications` model does).
+        layer: name of the layer whose output is the feature vector; default
+            `default_feature_layer(model)`. Outputs of rank > 2 are flattened.
+        batch_size: images per forward pass.
+        name: identity of the model in results and cache keys; default
+            `model.name`.
+
+    Example:
+        >>> extractor = FeatureExtractor(keras_robust.applications.ResNet20(weights="cifar10"))
+        >>> features = extractor(images_uint8)  # (N, 64): the global-pooling output
+    """
+
+    def __init__(self, model, layer=None, batch_size=128, name=None):
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer. Received: batch_size={batch_size}")
+        self.model = model
+        self.layer = layer or default_feature_layer(model)
+        self.batch_size = batch_size
+        self.name = name or model.name
+        try:
+            output = model.get_layer(self.layer).output
+        except ValueError:
+            names = [layer.name for layer in model.layers]
+            raise ValueError(
+                f"Model {model.name!r} has no layer {self.layer!r}. "
+                f"Received: layer={self.layer!r}; layers: {', '.join(names)}"
+            ) from None
+        self._extractor = keras.Model(model.input, output, name=f"{model.name}_{self.layer}")
+        shape = model.input_shape
+        if None in shape[1:4]:
+            raise ValueError(
+                f"Model {model.name!r} must have a fixed input size to resize images to. "
+                f"Received: input_shape={shape}"
+            )
+        self.image_size = tuple(shape[1:3])
+        self.channels = shape[3]
+        self._fingerprint = None
+
+    @property
+    def fingerprint(self):
+        """SHA-256 of all weights, so retrained or reloaded weights never share a cache."""
+        if self._fingerprint is None:
+            self._fingerprint = fingerprint(
+                *(keras.ops.convert_to_numpy(weight) for weight in self.model.weights)
+            )
+        return self._fingerprint
+
+    def identity(self):
+        """What the features depend on, besides the images: a JSON-serialisable dict."""
+        return {
+            "model": self.name,
+            "weights_sha256": self.fingerprint,
+            "layer": self.layer,
+            "image_size": list(self.image_size),
+            "channels": self.channels,
+        }
+
+    def __call__(self, images):
+        """float32 features (N, D) of uint8 images already at `image_size`."""
+        features = []
+        for start in range(0, len(images), self.batch_size):
+            batch = np.asarray(images[start:start + self.batch_size], dtype="float32")
+            output = np.asarray(self._extractor.predict_on_batch(batch))
+            features.append(output.reshape(len(batch), -1))
+        if not features:
+            width = int(np.prod(self._extractor.output.shape[1:]))
+            return np.zeros((0, width), "float32")
+        return np.concatenate(features).astype("float32")

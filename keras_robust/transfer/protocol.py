@@ -1,0 +1,167 @@
+"""The transfer protocol of DeepCorrect Sec. V-A7 (Tables V-VII).
+
+Deep features of a fixed network, linear SVMs trained on them, mean per-class
+accuracy averaged over random splits of `n_train` training and `n_val`
+validation images per class, the rest for testing. A distortion is applied to
+training and test images alike, one level at a time (after resizing to the
+model's input size).
+"""
+
+from collections import namedtuple
+
+import numpy as np
+
+from keras_robust.transfer.cache import fingerprint
+from keras_robust.transfer.results import TransferResults
+from keras_robust.transfer.svm import DEFAULT_CS, ValidatedLinearSVC
+
+Split = namedtuple("Split", ["train", "val", "test"])
+Split.__doc__ = "Image indices of one random split: training, validation and test."
+CLEAN = "clean"
+SVM_TRAINING = ("per_level", "pooled")
+
+
+def make_splits(labels, n_train=25, n_val=5, n_splits=5, n_test=None, seed=0):
+    """Random per-class splits: `n_train` + `n_val` images per class, the rest (or `n_test`) for testing.
+
+    Returns:
+        A list of `n_splits` `Split`s of index arrays into `labels`.
+    """
+    labels = np.asarray(labels)
+    for argument, value in (("n_train", n_train), ("n_splits", n_splits)):
+        if value < 1:
+            raise ValueError(f"{argument} must be at least 1. Received: {argument}={value}")
+    if n_val < 0 or (n_test is not None and n_test < 1):
+        raise ValueError(f"n_val must be >= 0 and n_test >= 1. Received: n_val={n_val}, n_test={n_test}")
+    classes, counts = np.unique(labels, return_counts=True)
+    small = classes[counts < n_train + n_val + 1]
+    if len(small):
+        raise ValueError(
+            f"Every class needs at least n_train + n_val + 1 = {n_train + n_val + 1} images. "
+            f"Received: classes {small[:10].tolist()} with {counts[counts < n_train + n_val + 1][:10].tolist()} images"
+        )
+    rng = np.random.default_rng(seed)
+    members = [np.flatnonzero(labels == c) for c in classes]
+    splits = []
+    for _ in range(n_splits):
+        parts = ([], [], [])
+        for indices in members:
+            indices = rng.permutation(indices)
+            parts[0].append(indices[:n_train])
+            parts[1].append(indices[n_train:n_train + n_val])
+            parts[2].append(indices[n_train + n_val:][:n_test])
+        splits.append(Split(*(np.sort(np.concatenate(p)) for p in parts)))
+    return splits
+
+
+def extract_condition(extractor, source, indices, distortion=None, level=None, *, cache=None,
+                      batch_size=256, verbose=False):
+    """Features of the images at sorted `indices`, distorted at `level` (cached)."""
+    import keras
+
+    key = {
+        **extractor.identity(), "data": source.identity, "indices_sha256": fingerprint(indices),
+        "distortion": distortion.name if distortion else CLEAN, "level": level,
+        "distortion_config": distortion.config if distortion else {},
+    }
+    cached = cache.load(key) if cache is not None else None
+    if cached is not None:
+        return cached
+    title = f"{extractor.name} {distortion.name if distortion else CLEAN}{'' if level is None else f' {level}'}"
+    bar = keras.utils.Progbar(len(indices), verbose=1 if verbose else 0, unit_name="image")
+    if verbose:
+        print(title)
+    features, done = [], 0
+    for batch in source.images(indices, extractor.image_size, extractor.channels, batch_size):
+        if distortion is not None:
+            batch = distortion.apply(batch, level, done)
+        features.append(extractor(batch))
+        done += len(batch)
+        bar.update(done)
+    features = np.concatenate(features)
+    if cache is not None:
+        cache.save(key, features)
+    return features
+
+
+def split_accuracies(features, labels, splits, Cs):
+    """Mean per-class test accuracy and chosen C of each split.
+
+    `features` is a list of (N, D) arrays: the SVM trains on all of them
+    stacked (one condition, or the pooled clean and distorted ones) and is
+    tested on the last.
+    """
+    scores, chosen = [], []
+    for split in splits:
+        stack = lambda rows: (  # noqa: E731
+            np.concatenate([f[rows] for f in features]), np.tile(labels[rows], len(features))
+        )
+        validation = stack(split.val) if len(split.val) else None
+        svm = ValidatedLinearSVC(Cs=Cs).fit(*stack(split.train), validation_data=validation)
+        scores.append(svm.score(features[-1][split.test], labels[split.test]))
+        chosen.append(svm.C_)
+    return scores, chosen
+
+
+def evaluate_transfer(extractors, source, distortions=(), *, n_train=25, n_val=5, n_test=None,
+                      n_splits=5, seed=0, Cs=DEFAULT_CS, svm_training="per_level", cache=None,
+                      batch_size=256, verbose=False):
+    """Mean per-class accuracy of linear SVMs on each extractor's features.
+
+    Args:
+        extractors: `FeatureExtractor`s to compare (e.g. a baseline and its
+            DeepCorrect version); their names must differ.
+        source: an image source of `keras_robust.transfer.sources`.
+        distortions: `Distortion`s; each level is applied to training,
+            validation and test images alike.
+        n_train, n_val: training and validation images per class.
+        n_test: test images per class; None takes all remaining images (the
+            paper's protocol), a number caps them for quick runs.
+        n_splits: random splits to average over.
+        seed: seed of the splits.
+        Cs: candidate SVM C values, chosen on the validation images.
+        svm_training: "per_level" trains one set of SVMs per distortion
+            level; "pooled" trains one set on clean and all levels of a
+            distortion together (the paper's footnote 7) and tests each level.
+        cache: a `FeatureCache`, or None.
+        batch_size: images per decoding and forward pass.
+        verbose: print progress bars.
+
+    Returns:
+        `TransferResults`.
+    """
+    if svm_training not in SVM_TRAINING:
+        raise ValueError(f"svm_training must be one of {SVM_TRAINING}. Received: svm_training={svm_training!r}")
+    names = [extractor.name for extractor in extractors]
+    if not names or len(set(names)) != len(names):
+        raise ValueError(f"Give one or more extractors with distinct names. Received: {names}")
+    splits = make_splits(source.labels, n_train, n_val, n_splits, n_test, seed)
+    indices = np.unique(np.concatenate([np.concatenate(split) for split in splits]))
+    labels = source.labels[indices]
+    # Splits as rows of the feature arrays, which hold only the selected images.
+    split_rows = [Split(*(np.searchsorted(indices, part) for part in split)) for split in splits]
+    results = TransferResults(
+        dataset=source.name, protocol={
+            "n_train": n_train, "n_val": n_val, "n_test": n_test, "n_splits": n_splits, "seed": seed,
+            "classes": int(len(np.unique(labels))), "images": int(len(indices)),
+            "svm_training": svm_training, "Cs": list(Cs),
+        },
+    )
+    for extractor in extractors:
+        def extract(distortion=None, level=None):
+            return extract_condition(
+                extractor, source, indices, distortion, level,
+                cache=cache, batch_size=batch_size, verbose=verbose,
+            )
+
+        clean = extract()
+        scores, chosen = split_accuracies([clean], labels, split_rows, Cs)
+        results.add(extractor.name, CLEAN, None, scores, chosen)
+        for distortion in distortions:
+            levels = [extract(distortion, level) for level in distortion.levels]
+            for level, features in zip(distortion.levels, levels):
+                pool = [clean, *levels] if svm_training == "pooled" else []
+                stacked = [f for f in pool if f is not features] + [features]
+                scores, chosen = split_accuracies(stacked, labels, split_rows, Cs)
+                results.add(extractor.name, distortion.name, level, scores, chosen)
+    return results
