@@ -35,5 +35,5 @@ def _register():
         cli.add_command(getattr(module, module_name))
 
 
-COMMANDS = ["export", "predict", "transfer", "benchmark", "corrupt"]
+COMMANDS = ["export", "predict", "transfer", "benchmark", "corrupt", "train"]
 _register()

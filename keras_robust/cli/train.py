@@ -1,0 +1,88 @@
+"""`robust-cli train`: train a model of the zoo with the papers' recipe, resumable."""
+
+import click
+
+
+def _builder(name):
+    from keras_robust.applications import BUILDERS
+
+    by_lower = {key.lower(): key for key in BUILDERS}
+    key = by_lower.get(name.lower().replace("-", "").replace("_", ""))
+    if key is None:
+        raise ValueError(f"Unknown model {name!r}. Accepted: {', '.join(BUILDERS)}.")
+    return key, BUILDERS[key]
+
+
+def _has_split(source, split):
+    # A plain folder of class sub-folders has no splits: it would be validated on its own images.
+    from pathlib import Path
+
+    from keras_robust.datasets.image_source import ARCHIVE_SUFFIXES
+
+    path = Path(source).expanduser()
+    return not path.is_dir() or any((path / f"{split}{suffix}").is_file() for suffix in ARCHIVE_SUFFIXES)
+
+
+@click.command()
+@click.argument("model")
+@click.option("--dataset", required=True, metavar="SOURCE",
+              help="tfds name (cifar10, mnist), folder of class sub-folders, folder or archive of "
+                   "<split>/<class>/<image>, or .npz.")
+@click.option("--output", default=None, type=click.Path(),
+              help="Folder of the run (checkpoint, log.csv, best.keras, last.keras); default runs/MODEL. "
+                   "Running again with the same folder resumes.")
+@click.option("--recipe", "recipe_name", default=None, type=click.Choice(["resnet", "densenet", "lenet"]),
+              help="Recipe; default from the model name.")
+@click.option("--epochs", type=int, default=None, help="Shorten the recipe to this many epochs (milestones scaled).")
+@click.option("--batch-size", type=int, default=None, help="Override the recipe's batch size.")
+@click.option("--learning-rate", type=float, default=None, help="Override the recipe's initial learning rate.")
+@click.option("--split", default="train", show_default=True, help="Training split of a tfds dataset or archive.")
+@click.option("--validation", default=None, metavar="SOURCE",
+              help="Validation data; default --dataset's --validation-split when it has splits.")
+@click.option("--validation-split", default="test", show_default=True)
+@click.option("--no-validation", is_flag=True, help="Train without validation.")
+@click.option("--limit", type=int, default=None, help="Train on this many images (a seeded random subset).")
+@click.option("--validation-limit", type=int, default=None, help="Validate on this many images.")
+@click.option("--data-dir", default=None, type=click.Path(), help="tfds data folder.")
+@click.option("--download", is_flag=True, help="Let tfds download a dataset that is not prepared.")
+@click.option("--seed", type=int, default=None,
+              help="Seed of weights, data order and augmentation; a CPU run with a seed is repeatable.")
+@click.option("--distribute", default=None, type=click.Choice(["mirrored", "multiworker"]),
+              help="mirrored: all GPUs of this machine; multiworker: the machines of TF_CONFIG.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def train(model, dataset, output, recipe_name, epochs, batch_size, learning_rate, split, validation,
+          validation_split, no_validation, limit, validation_limit, data_dir, download, seed, distribute, quiet):
+    """Train MODEL (e.g. ResNet20, ResNet20PP, LeNetA) on --dataset with the papers' recipe.
+
+    Every epoch writes checkpoint.npz, last.keras, best.keras and a row of log.csv into --output; killed,
+    the same command resumes from the last finished epoch.
+    """
+    import dataclasses
+
+    from keras_robust.datasets import load_images
+    from keras_robust.training import RECIPES, fit, recipe_for
+
+    name, builder = _builder(model)
+    recipe = RECIPES[recipe_name] if recipe_name else recipe_for(name)
+    overrides = {"batch_size": batch_size, "learning_rate": learning_rate}
+    recipe = dataclasses.replace(recipe, **{k: v for k, v in overrides.items() if v is not None})
+    loading = {"data_dir": data_dir, "download": download, "seed": seed or 0}
+    data = load_images(dataset, split, limit=limit, **loading)
+    validation_data = None
+    if not no_validation and (validation or _has_split(dataset, validation_split)):
+        held_out = load_images(validation or dataset, validation_split, limit=validation_limit, **loading)
+        validation_data = (held_out.images, held_out.labels)
+    classes = len(data.class_names) if data.class_names else int(data.labels.max()) + 1
+
+    def model_fn():
+        return builder(weights=None, input_shape=data.images.shape[1:], classes=classes)
+
+    output = output or f"runs/{name}"
+    click.echo(f"{name}: {len(data.labels)} training images, "
+               f"{0 if validation_data is None else len(validation_data[1])} validation images, "
+               f"recipe {recipe.name} ({epochs or recipe.epochs} epochs), output {output}")
+    _, rows = fit(model_fn, (data.images, data.labels), recipe, output, validation=validation_data, epochs=epochs,
+                  seed=seed, distribute=distribute, verbose=2 if quiet else 1)
+    last = rows[-1] if rows else {}
+    summary = ", ".join(f"{key} {last[key]:.4f}" for key in ("accuracy", "val_accuracy") if key in last)
+    click.echo(f"done: {len(rows)} epochs; last epoch {summary}; files in {output}")

@@ -1,0 +1,105 @@
+"""The training recipes of the push-pull paper (Strisciuglio et al., 2020, sections 4.1.1 and 4.2.2)."""
+
+import dataclasses
+
+import keras
+
+from keras_robust.training.sgd_with_l2 import SGDWithL2
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """SGD with Nesterov momentum, coupled L2 weight decay and a step learning rate.
+
+    The learning rate starts at `learning_rate` and is multiplied by `gamma` at
+    each epoch in `milestones`.
+
+    Args:
+        name: name of the recipe.
+        epochs: number of training epochs.
+        batch_size: global batch size (summed over devices).
+        learning_rate: initial learning rate.
+        milestones: epochs at which the learning rate is multiplied by `gamma`.
+        weight_decay: coupled L2 factor (PyTorch's SGD `weight_decay`).
+        augment: whether to pad by 4 pixels, crop back at random and flip
+            horizontally (the standard CIFAR augmentation).
+        gamma: learning-rate factor at each milestone.
+        momentum: Nesterov momentum.
+
+    Example:
+
+    ```python
+    recipe = RECIPES["resnet"].shortened(20)   # milestones 8, 12, 16
+    ```
+    """
+
+    name: str
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    milestones: tuple
+    weight_decay: float
+    augment: bool
+    gamma: float = 0.1
+    momentum: float = 0.9
+
+    def __post_init__(self):
+        for field in ("epochs", "batch_size"):
+            value = getattr(self, field)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"`{field}` must be a positive int. Received: {field}={value!r}")
+        if list(self.milestones) != sorted(set(self.milestones)):
+            raise ValueError(f"`milestones` must be increasing. Received: milestones={self.milestones}")
+
+    def shortened(self, epochs):
+        """The recipe over `epochs` epochs, its milestones scaled in proportion.
+
+        A 20-epoch ResNet run keeps the shape of the 200-epoch schedule
+        (decays at 8, 12 and 16). Milestones that fall on epoch 0 or past the
+        end are dropped.
+        """
+        if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
+            raise ValueError(f"`epochs` must be a positive int. Received: epochs={epochs!r}")
+        scaled = sorted({round(m * epochs / self.epochs) for m in self.milestones})
+        milestones = tuple(m for m in scaled if 0 < m < epochs)
+        return dataclasses.replace(self, epochs=epochs, milestones=milestones)
+
+    def learning_rate_at(self, epoch):
+        """Learning rate during `epoch` (0-based)."""
+        return self.learning_rate * self.gamma ** sum(epoch >= m for m in self.milestones)
+
+    def schedule(self, steps_per_epoch):
+        """The learning rate as a function of the optimizer step (a float without milestones)."""
+        if not self.milestones:
+            return self.learning_rate
+        return keras.optimizers.schedules.PiecewiseConstantDecay(
+            # The schedule keeps values[i] up to and including boundaries[i].
+            boundaries=[m * steps_per_epoch - 1 for m in self.milestones],
+            values=[self.learning_rate_at(m) for m in (0, *self.milestones)],
+        )
+
+    def optimizer(self, steps_per_epoch):
+        """A fresh `SGDWithL2` whose schedule counts `steps_per_epoch` steps per epoch."""
+        return SGDWithL2(
+            l2=self.weight_decay, learning_rate=self.schedule(steps_per_epoch), momentum=self.momentum,
+            nesterov=True,
+        )
+
+
+RECIPES = {
+    "resnet": Recipe("resnet", 200, 128, 0.1, (80, 120, 160), 1e-4, augment=True),
+    "densenet": Recipe("densenet", 350, 64, 0.1, (150, 225, 300), 1e-4, augment=True),
+    # The paper gives no batch size for LeNet; 128 as for ResNet. No flips for digits.
+    "lenet": Recipe("lenet", 90, 128, 0.1, (30, 60), 5e-4, augment=False),
+}
+
+
+def recipe_for(model_name):
+    """The recipe of a model name: `ResNet*` -> resnet, `DenseNet*` -> densenet, `LeNet*` -> lenet."""
+    for key in RECIPES:
+        if str(model_name).lower().startswith(key):
+            return RECIPES[key]
+    raise ValueError(
+        f"No recipe for model {model_name!r}: names starting with ResNet, DenseNet or LeNet have one; "
+        f"otherwise pass a recipe by name ({', '.join(RECIPES)})."
+    )

@@ -1,0 +1,190 @@
+"""Train a model with a recipe: per-epoch checkpoint, exact resume, CSV log, best and last `.keras` files."""
+
+import dataclasses
+import json
+import os
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_robust.training import checkpoint
+from keras_robust.training.pipeline import evaluation_dataset, steps_per_epoch, training_dataset
+
+DISTRIBUTIONS = ("mirrored", "multiworker")
+
+
+def distribution_strategy(distribute=None):
+    """A `tf.distribute.Strategy` from a name.
+
+    Args:
+        distribute: None (the default strategy, one device), "mirrored"
+            (`MirroredStrategy`: every GPU of this machine, or the CPU),
+            "multiworker" (`MultiWorkerMirroredStrategy`: the machines listed
+            in the `TF_CONFIG` environment variable), or a strategy.
+    """
+    if distribute is None:
+        return tf.distribute.get_strategy()
+    if isinstance(distribute, tf.distribute.Strategy):
+        return distribute
+    if distribute == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if distribute == "multiworker":
+        if "TF_CONFIG" not in os.environ:
+            raise ValueError(
+                "distribute='multiworker' needs the TF_CONFIG environment variable describing the cluster "
+                '(e.g. {"cluster": {"worker": ["host1:12345", "host2:12345"]}, "task": {"type": "worker", '
+                '"index": 0}}). Received: no TF_CONFIG.'
+            )
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    raise ValueError(f"`distribute` must be one of {DISTRIBUTIONS} or None. Received: distribute={distribute!r}")
+
+
+def _is_chief(strategy):
+    # Only the chief of a multi-worker cluster writes files.
+    resolver = getattr(strategy.extended, "_cluster_resolver", None)
+    if resolver is None or not resolver.cluster_spec().as_dict():
+        return True
+    task_type, task_id = resolver.task_type, resolver.task_id
+    if task_type == "chief":
+        return True
+    return task_type == "worker" and task_id == 0 and "chief" not in resolver.cluster_spec().as_dict()
+
+
+class EpochCheckpoint(keras.callbacks.Callback):
+    """At each epoch end: the checkpoint, then `last.keras`, `best.keras` and the CSV log row."""
+
+    def __init__(self, directory, recipe, *, config, monitor, best, rows, write):
+        super().__init__()
+        self.directory = Path(directory)
+        self.recipe = recipe
+        self.config = config
+        self.monitor = monitor
+        self.best = best
+        self.rows = rows
+        self.write = write
+        self._started = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        score = float(logs.get(self.monitor, np.nan))
+        improved = score > self.best
+        if improved:
+            self.best = score
+        if not self.write:
+            return
+        checkpoint.save_state(
+            self.directory, self.model, self.model.optimizer, epoch=epoch + 1, best=self.best, config=self.config
+        )
+        checkpoint.atomic_write(self.directory / "last.keras", self.model.save)
+        if improved:
+            checkpoint.atomic_write(self.directory / "best.keras", self.model.save)
+        row = {"epoch": epoch, "learning_rate": self.recipe.learning_rate_at(epoch)}
+        row.update({k: float(v) for k, v in sorted(logs.items()) if k != "learning_rate"})
+        row["seconds"] = round(time.perf_counter() - self._started, 3)
+        self.rows.append(row)
+        checkpoint.write_log(self.directory, self.rows)
+
+
+def fit(
+    model_fn,
+    train,
+    recipe,
+    output_dir,
+    *,
+    validation=None,
+    epochs=None,
+    seed=None,
+    distribute=None,
+    from_logits=False,
+    callbacks=(),
+    verbose="auto",
+):
+    """Train the model of `model_fn` with `recipe`, resuming from `output_dir` when it holds a checkpoint.
+
+    Every epoch writes into `output_dir`: `checkpoint.npz` (model and
+    optimizer variables, next epoch, best score; what a resume needs),
+    `last.keras`, `best.keras` (best validation accuracy, or training accuracy
+    without validation data) and a row of `log.csv`. Killed at any moment, a
+    run loses at most the epoch in progress: calling `fit` again with the
+    same arguments continues from the last finished epoch with the same
+    weights, optimizer state and data order as the uninterrupted run. Every
+    file is written to a temporary name and then renamed.
+
+    Args:
+        model_fn: callable returning a new Keras model (called inside the
+            distribution strategy's scope); it takes raw pixels.
+        train: (images, labels) arrays; images (N, H, W, C) raw pixels.
+        recipe: a `Recipe`.
+        output_dir: folder of the run's files (created when missing).
+        validation: optional (images, labels) evaluated after each epoch.
+        epochs: shorten (or extend) the recipe to this many epochs,
+            milestones scaled (`Recipe.shortened`).
+        seed: seed of the initial weights, data order and augmentation; with
+            a seed, two runs on the CPU give the same weights. Without one, a
+            random seed is drawn and saved so that a resume keeps it.
+        distribute: None, "mirrored", "multiworker" or a
+            `tf.distribute.Strategy` (see `distribution_strategy`).
+        from_logits: whether the model outputs logits rather than
+            probabilities.
+        callbacks: extra Keras callbacks.
+        verbose: `model.fit` verbosity (1: a progress bar).
+
+    Returns:
+        The trained model, its history as a list of per-epoch dicts (the
+        rows of `log.csv`, including the epochs of earlier, interrupted calls).
+    """
+    if epochs is not None and epochs != recipe.epochs:
+        recipe = recipe.shortened(epochs)
+    images, labels = train
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    state = checkpoint.load_state(output_dir)
+    if seed is None:
+        seed = state["config"]["seed"] if state else int(np.random.SeedSequence().entropy % 2**31)
+    start_epoch = state["epoch"] if state else 0
+    keras.utils.set_random_seed(seed)
+
+    strategy = distribution_strategy(distribute)
+    steps = steps_per_epoch(len(images), recipe.batch_size)
+    with strategy.scope():
+        model = model_fn()
+        config = {"model": model.name, "recipe": dataclasses.asdict(recipe), "seed": int(seed), "num_train": len(images)}
+        config = json.loads(json.dumps(config))  # tuples become lists, as in the saved copy
+        if state and state["config"] != config:
+            raise ValueError(
+                f"{output_dir} holds the checkpoint of another run ({json.dumps(state['config'], sort_keys=True)}); "
+                f"this run is {json.dumps(config, sort_keys=True)}. Use another output folder or delete it."
+            )
+        model.compile(
+            optimizer=recipe.optimizer(steps),
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits),
+            metrics=["accuracy"],
+        )
+        if state:
+            model.optimizer.build(model.trainable_variables)
+            checkpoint.restore_variables(model.variables, state["model"], "model")
+            checkpoint.restore_variables(model.optimizer.variables, state["optimizer"], "optimizer")
+
+    rows = [row for row in checkpoint.read_log(output_dir) if row["epoch"] < start_epoch]
+    monitor = "val_accuracy" if validation is not None else "accuracy"
+    saver = EpochCheckpoint(
+        output_dir, recipe, config=config, monitor=monitor, best=state["best"] if state else -np.inf,
+        rows=rows, write=_is_chief(strategy),
+    )
+    if start_epoch < recipe.epochs:
+        dataset = training_dataset(
+            images, labels, recipe.batch_size, epochs=recipe.epochs, seed=seed, start_epoch=start_epoch,
+            augment=recipe.augment,
+        )
+        validation_data = None if validation is None else evaluation_dataset(*validation, batch_size=256)
+        model.fit(
+            dataset, epochs=recipe.epochs, initial_epoch=start_epoch, steps_per_epoch=steps,
+            validation_data=validation_data, callbacks=[saver, *callbacks], verbose=verbose, shuffle=False,
+        )
+    return model, saver.rows
