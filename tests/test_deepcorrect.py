@@ -69,6 +69,11 @@ def test_correction_unit_forms(kwargs, parameters, tmp_path):
     model = keras.Model(inputs, unit(inputs))
     assert trainable_parameters(model) == parameters
     x = images(2, shape=(8, 8, 6))
+    np.testing.assert_allclose(predict(model, x), x, atol=1e-6)  # starts as the identity
+    rng = np.random.default_rng(0)
+    for weight in unit.trainable_weights:
+        weight.assign(rng.normal(0, 0.3, weight.shape))
+    assert np.abs(predict(model, x) - x).max() > 1e-3
     model.save(tmp_path / "unit.keras")
     loaded = keras.models.load_model(tmp_path / "unit.keras", safe_mode=True)
     np.testing.assert_allclose(predict(loaded, x), predict(model, x), atol=1e-6)

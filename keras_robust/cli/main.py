@@ -35,5 +35,5 @@ def _register():
         cli.add_command(getattr(module, module_name))
 
 
-COMMANDS = ["export", "predict", "transfer", "benchmark", "corrupt", "train"]
+COMMANDS = ["export", "predict", "transfer", "benchmark", "corrupt", "train", "rank", "deepcorrect"]
 _register()

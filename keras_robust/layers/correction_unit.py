@@ -23,6 +23,7 @@ class CorrectionUnit(keras.layers.Layer):
     convolution is a rank-constrained pair: a k×1 convolution to `P` maps
     followed by a 1×k convolution to `depth` maps (Section IV-C).
 
+    The last convolution starts at zero, so a new unit is the identity.
     The paper's forms: full (`depth = βN`, `stages=2`), bottleneck
     (`depth = βN/2`, `stages=3`) and rank-constrained (bottleneck with a
     `rank`).
@@ -54,10 +55,10 @@ class CorrectionUnit(keras.layers.Layer):
         self.stages = _positive_int(stages, "stages")
         self.rank = _positive_int(rank, "rank", allow_none=True)
 
-    def _conv(self, filters, kernel, name, use_bias=True):
+    def _conv(self, filters, kernel, name, use_bias=True, initializer="glorot_uniform"):
         return keras.layers.Conv2D(
             filters, kernel, padding="same", use_bias=use_bias,
-            name=name, dtype=self.dtype_policy,
+            kernel_initializer=initializer, name=name, dtype=self.dtype_policy,
         )
 
     def build(self, input_shape):
@@ -90,7 +91,9 @@ class CorrectionUnit(keras.layers.Layer):
             norm.build(inner_shape)
             self.stage_convs.append(convs)
             self.stage_norms.append(norm)
-        self.expand = self._conv(channels, 1, "expand")
+        # Zero-initialized: a new unit is the identity and starts from the
+        # pretrained network's behaviour.
+        self.expand = self._conv(channels, 1, "expand", initializer="zeros")
         self.expand.build(inner_shape)
 
     def call(self, inputs, training=None):

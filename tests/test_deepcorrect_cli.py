@@ -1,0 +1,39 @@
+import json
+
+import keras
+import numpy as np
+from click.testing import CliRunner
+
+from keras_robust.cli.main import cli
+from keras_robust.layers import ChannelCorrection
+
+
+def test_rank_then_deepcorrect(tmp_path):
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="c1")(inputs)
+    x = keras.layers.Rescaling(1 / 255)(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(x))
+    model.save(tmp_path / "base.keras")
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "data.npz", images=rng.integers(0, 256, (12, 8, 8, 3), dtype="uint8"),
+             labels=np.arange(12) % 2)
+    runner = CliRunner()
+    common = ["--data", str(tmp_path / "data.npz"), "--distortion", "awgn", "--levels", "10,20"]
+    result = runner.invoke(cli, ["rank", str(tmp_path / "base.keras"), *common,
+                                 "--images", "12", "-o", str(tmp_path / "rank.json")])
+    assert result.exit_code == 0, result.output
+    ranking = json.loads((tmp_path / "rank.json").read_text())
+    assert list(ranking["scores"]) == ["c1"] and len(ranking["scores"]["c1"]) == 4
+    result = runner.invoke(cli, ["deepcorrect", str(tmp_path / "base.keras"), *common,
+                                 "--ranking", str(tmp_path / "rank.json"), "--beta", "0.5",
+                                 "--epochs", "1", "--batch-size", "4", "-o", str(tmp_path / "dc.keras")])
+    assert result.exit_code == 0, result.output
+    assert "trainable parameters" in result.output
+    loaded = keras.models.load_model(tmp_path / "dc.keras", safe_mode=True)
+    assert len(loaded.get_layer("c1_correction").channels) == 2
+    assert isinstance(loaded.get_layer("c1_correction"), ChannelCorrection)
+    bad = runner.invoke(cli, ["rank", str(tmp_path / "base.keras"), *common, "--layers", "nope",
+                              "-o", str(tmp_path / "x.json")])
+    assert bad.exit_code == 1 and "No layer named 'nope'" in bad.output
+    assert "Traceback" not in bad.output and not (tmp_path / "x.json").exists()
