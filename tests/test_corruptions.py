@@ -170,11 +170,16 @@ def test_kernels_of_the_generators():
         # beyond radius 8 the disk touches the grid's edge and OpenCV's reflected border adds about 1 %
         assert abs(kernel.sum() - 1) < (0.02 if radius > 8 else 1e-9)
         assert np.allclose(kernel, kernel.T) and np.allclose(kernel, kernel[::-1])
-    kernel = filters.motion_kernels(6, 1, [0])[0]
-    centre = kernel.shape[0] // 2
-    # ImageMagick's one-sided Gaussian: 13 taps from the pixel itself to the right
-    assert np.count_nonzero(kernel) == 13 and np.count_nonzero(kernel[centre, centre:]) == 13
-    np.testing.assert_allclose(kernel[centre, centre:], filters.motion_taps(6, 1), rtol=1e-6)
+    dx, dy = filters.motion_offsets(6, 1, [0, 90, -45])
+    # ImageMagick's one-sided line of 2 * 6 + 1 taps from the pixel itself along the angle
+    np.testing.assert_array_equal(dx, [np.arange(13), np.zeros(13), np.ceil(np.arange(13) * np.cos(np.pi / 4) - 0.5)])
+    np.testing.assert_array_equal(dy, [np.zeros(13), np.arange(13), -dx[2]])
+    impulse = np.zeros((1, 32, 32, 1), np.float32)
+    impulse[0, 16, 16] = 1
+    # sampling (x + i, y) moves a bright dot to the left: a trail from x - 12 to x
+    trail = filters.motion_blur(impulse, 6, 1, [0])[0, 16, :, 0]
+    np.testing.assert_allclose(trail[4:17][::-1], filters.motion_taps(6, 1), rtol=1e-6)
+    assert np.isclose(filters.motion_blur(impulse, 6, 1, [33])[0].sum(), 1, atol=1e-5)
     edges = np.zeros((1, 9, 9), bool)
     edges[0, 4, 4] = True
     distance = spatter._distance_to(edges)[0]  # OpenCV's 5×5 chamfer steps: 1, 1.4, 2.1969

@@ -50,18 +50,19 @@ def local_shuffle(pixels, offsets, delta):
     """In place, swaps pixel ``(H - delta - i, W - delta - j)`` with the one ``offsets[:, i, j]`` = (dx, dy) away, for
     every ``i, j`` in the reference's order (rows from the bottom, columns from the right), in wavefront groups."""
     n, h, w, c = pixels.shape
-    flat = pixels.reshape(n, h * w, c)
-    batch = np.arange(n)[:, None]
+    # one opaque item per pixel (all its channels) makes every swap a cheap 1-D gather and scatter
+    flat = pixels.reshape(n * h * w, c).view(np.dtype((np.void, c))).reshape(-1)
+    image_start = (np.arange(n) * (h * w))[:, None]
     for row_index, col_index in _wavefront(h, w, delta):
         rows = h - delta - row_index
         cols = w - delta - col_index
         dx = offsets[:, row_index, col_index, 0]
         dy = offsets[:, row_index, col_index, 1]
-        here = (rows * w + cols)[None, :]
-        there = (rows + dy) * w + (cols + dx)
-        first = flat[batch, here]
-        flat[batch, here] = flat[batch, there]
-        flat[batch, there] = first
+        here = (image_start + (rows * w + cols)[None, :]).ravel()
+        there = (image_start + (rows + dy) * w + (cols + dx)).ravel()
+        first = flat[here]
+        flat[here] = flat[there]
+        flat[there] = first
 
 
 @functools.lru_cache(maxsize=32)

@@ -1,0 +1,105 @@
+"""keras_robust.corruptions (preset "imagenet") against the `imagecorruptions` package, on the same 224×224 images.
+
+Targets: at least 10× faster over the suite, and no corruption slower. Prints, per corruption, the seconds of both
+over all 5 severities, their ratio and, for the corruptions without randomness, the largest difference of the
+outputs in grey levels. The images are CIFAR-10 test images (JPEG copy) enlarged to 224×224 bilinearly.
+
+`imagecorruptions` 1.1.2 is not a dependency: install it beside (`pip install imagecorruptions`, which brings
+opencv-python and scikit-image). It predates NumPy 2 and scikit-image 0.19; `_import_imagecorruptions` bridges the
+three names it needs (`np.float_`, `pkg_resources.resource_filename`, `gaussian(multichannel=)`), no more.
+
+Usage: nice -n 10 python benchmarks/corruptions_vs_imagecorruptions.py [--images 20] [--data PATH]
+"""
+
+import argparse
+import importlib.util
+import os
+import sys
+import time
+import types
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+from keras_robust import corruptions  # noqa: E402
+from keras_robust.datasets import load_cifar10_jpeg  # noqa: E402
+
+DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "cifar10-jpeg" / "test.tar.gz"
+DETERMINISTIC = ("defocus_blur", "gaussian_blur", "brightness", "contrast", "jpeg_compression", "saturate")
+
+
+def _import_imagecorruptions():
+    spec = importlib.util.find_spec("imagecorruptions")
+    if spec is None:
+        raise SystemExit("imagecorruptions is not installed: pip install imagecorruptions")
+    package_dir = Path(spec.submodule_search_locations[0])
+    if not hasattr(np, "float_"):
+        np.float_ = np.float64
+    if "pkg_resources" not in sys.modules:
+        shim = types.ModuleType("pkg_resources")
+        shim.resource_filename = lambda module, name: str(package_dir / name)
+        sys.modules["pkg_resources"] = shim
+    import imagecorruptions
+    from imagecorruptions import corruptions as reference
+    from skimage.filters import gaussian
+
+    def gaussian_with_multichannel(image, sigma=1, multichannel=None, **kwargs):
+        if multichannel:
+            kwargs["channel_axis"] = -1
+        return gaussian(image, sigma=sigma, **kwargs)
+
+    reference.gaussian = gaussian_with_multichannel
+    return imagecorruptions
+
+
+def enlarged_cifar_images(path, count):
+    import tensorflow as tf
+
+    images, _, _ = load_cifar10_jpeg(path, limit=count)
+    resized = tf.image.resize(images, (224, 224), method="bilinear")
+    return np.clip(np.round(resized.numpy()), 0, 255).astype(np.uint8)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=20)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    args = parser.parse_args()
+
+    imagecorruptions = _import_imagecorruptions()
+    images = enlarged_cifar_images(args.data, args.images)
+    print(f"{len(images)} images 224×224×3 (CIFAR-10 JPEG copy, enlarged), imagecorruptions {imagecorruptions.__name__}")
+    corruptions.corrupt(images[:1], "frost", 1, seed=0)  # one-time imports and texture reads, for both sides
+    imagecorruptions.corrupt(images[0], corruption_name="frost", severity=1)
+
+    rows = []
+    for name in corruptions.names():
+        start = time.perf_counter()
+        ours = [corruptions.corrupt(images, name, s, preset="imagenet", seed=s) for s in range(1, 6)]
+        ours_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        theirs = [
+            np.stack([imagecorruptions.corrupt(image, corruption_name=name, severity=s) for image in images])
+            for s in range(1, 6)
+        ]
+        theirs_seconds = time.perf_counter() - start
+        difference = ""
+        if name in DETERMINISTIC:
+            worst = max(np.abs(a.astype(int) - np.uint8(b)).max() for a, b in zip(ours, theirs))
+            difference = str(worst)
+        rows.append((name, ours_seconds, theirs_seconds, difference))
+
+    print(f"{'corruption':<20}{'ours s':>9}{'imagecorr. s':>14}{'speed-up':>10}{'max |diff|':>12}")
+    for name, ours_seconds, theirs_seconds, difference in rows:
+        print(f"{name:<20}{ours_seconds:>9.2f}{theirs_seconds:>14.2f}{theirs_seconds / ours_seconds:>9.1f}×{difference:>12}")
+    ours_total = sum(row[1] for row in rows)
+    theirs_total = sum(row[2] for row in rows)
+    slowest = min(rows, key=lambda row: row[2] / row[1])
+    print(f"suite: ours {ours_total:.1f} s, imagecorruptions {theirs_total:.1f} s, speed-up {theirs_total / ours_total:.1f}×")
+    print(f"smallest speed-up: {slowest[0]} {slowest[2] / slowest[1]:.1f}×")
+
+
+if __name__ == "__main__":
+    main()
