@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from keras_robust import applications, export
 from keras_robust.cli.main import cli
 from keras_robust.datasets import CIFAR10_CLASSES
+from keras_robust.deepcorrect import build_deepcorrect
 from keras_robust.layers import CorrectionUnit, PushPull2D
 from keras_robust.models import load_model, resolve_model, save_model
 
@@ -40,6 +41,11 @@ def correction_unit_model():
     return keras.Model(inputs, base_top(x), name="corrected")
 
 
+def deepcorrect_model():
+    base = applications.ResNet20(weights="cifar10")
+    return build_deepcorrect(base, {"layer1_0_conv1": np.arange(16)[::-1]}, 0.5)
+
+
 def logits_only_model():
     return keras.Sequential(
         [keras.Input((8, 8, 3)), CorrectionUnit(depth=2), keras.layers.Flatten(), keras.layers.Dense(3)],
@@ -50,9 +56,10 @@ def logits_only_model():
 FAMILIES = {
     "push_pull": push_pull_model,
     "ResNet20PP": lambda: applications.ResNet20PP(weights="cifar10"),
-    "DenseNet40_12PP": lambda: applications.DenseNet40_12PP(weights=None),
+    "DenseNet16_12PP": lambda: applications.DenseNetCIFAR(depth=16, growth_rate=12, push_pull=True),
     "LeNetPA": lambda: applications.LeNetPA(weights=None),
-    "correction_unit": correction_unit_model,
+    "DeepCorrect": deepcorrect_model,
+    "nested_correction_unit": correction_unit_model,
     "logits_only": logits_only_model,
 }
 
