@@ -101,6 +101,19 @@ def _swapped(distorted_point, clean_point, filters):
     return copies.reshape((-1,) + distorted_point.shape[1:])
 
 
+def _rank(model, layers, clean, distorted, labels, batch_size, correct_counts):
+    """τ = p_swp - p_b per filter, from `correct_counts(model, point, ...)`."""
+    model = as_functional(model)
+    clean, distorted, labels = _triplets(clean, distorted, labels)
+    baseline = _accuracy(model, distorted, labels, batch_size)
+    scores, points = {}, {}
+    for name in _layers(model, layers):
+        points[name] = correction_point(model, name)
+        correct = correct_counts(model, points[name], clean, distorted, labels)
+        scores[name] = correct / len(labels) - baseline
+    return FilterRanking(baseline, scores, points)
+
+
 def _run(model, inputs):
     """A compiled forward pass; always a list of numpy outputs."""
     if isinstance(inputs, list) and len(inputs) == 1:
@@ -129,13 +142,8 @@ def rank_filters(model, layers, clean, distorted, labels, *, filter_batch=16, ba
     Returns:
         A `FilterRanking`.
     """
-    model = as_functional(model)
-    clean, distorted, labels = _triplets(clean, distorted, labels)
-    baseline = _accuracy(model, distorted, labels, batch_size)
-    scores, points = {}, {}
-    for name in _layers(model, layers):
-        points[name] = correction_point(model, name)
-        point_tensor, cut_tensors = cut(model, points[name])
+    def correct_counts(model, point, clean, distorted, labels):
+        point_tensor, cut_tensors = cut(model, point)
         where = [t is point_tensor for t in cut_tensors].index(True)
         head = keras.Model(model.inputs, cut_tensors)
         tail = keras.Model(cut_tensors, model.outputs)
@@ -152,8 +160,9 @@ def rank_filters(model, layers, clean, distorted, labels, *, filter_batch=16, ba
                 predicted = np.argmax(_run(tail, feed)[0], axis=-1)
                 hits = predicted.reshape(len(filters), -1) == labels[chunk]
                 correct[filters] += hits.sum(axis=1)
-        scores[name] = correct / len(labels) - baseline
-    return FilterRanking(baseline, scores, points)
+        return correct
+
+    return _rank(model, layers, clean, distorted, labels, batch_size, correct_counts)
 
 
 def naive_rank_filters(model, layers, clean, distorted, labels, *, batch_size=256):
@@ -161,13 +170,8 @@ def naive_rank_filters(model, layers, clean, distorted, labels, *, batch_size=25
 
     The reference for `rank_filters` (same arguments, same result).
     """
-    model = as_functional(model)
-    clean, distorted, labels = _triplets(clean, distorted, labels)
-    baseline = _accuracy(model, distorted, labels, batch_size)
-    scores, points = {}, {}
-    for name in _layers(model, layers):
-        points[name] = correction_point(model, name)
-        point_layer = model.get_layer(points[name])
+    def correct_counts(model, point, clean, distorted, labels):
+        point_layer = model.get_layer(point)
         width = point_layer.output.shape[-1]
         clean_points = keras.Model(model.inputs, point_layer.output).predict(
             clean, batch_size=batch_size, verbose=0
@@ -180,14 +184,17 @@ def naive_rank_filters(model, layers, clean, distorted, labels, *, batch_size=25
             keep_clean = keras.ops.reshape(mask, (-1, 1, 1, width)) > 0.5
             return keras.ops.where(keep_clean, clean_input, output)
 
-        outputs = rebuild(model, images, after={points[name]: swap})
-        swapping = keras.Model(images + [clean_input, mask], outputs)
-        scores[name] = np.empty(width)
+        swapping = keras.Model(
+            images + [clean_input, mask], rebuild(model, images, after={point: swap})
+        )
+        correct = np.zeros(width, dtype="int64")
         for j in range(width):
             masks = np.zeros((len(labels), width), dtype="float32")
             masks[:, j] = 1
             predictions = swapping.predict(
                 [distorted, clean_points, masks], batch_size=batch_size, verbose=0
             )
-            scores[name][j] = np.mean(np.argmax(predictions, axis=-1) == labels) - baseline
-    return FilterRanking(baseline, scores, points)
+            correct[j] = np.sum(np.argmax(predictions, axis=-1) == labels)
+        return correct
+
+    return _rank(model, layers, clean, distorted, labels, batch_size, correct_counts)
