@@ -46,19 +46,46 @@ def level_table(results, group, title):
     return "\n".join(lines)
 
 
-def verdict(results):
-    """One sentence naming the more robust model by its mean error on the corrupted data."""
-    ranked = sorted(results, key=lambda name: results[name]["corruption_error"])
-    best = ranked[0]
-    if len(ranked) == 1:
-        return f"{best}: mean error on the corrupted data {results[best]['corruption_error']:.2f}%."
-    others = ", ".join(f"{n} {results[n]['corruption_error']:.2f}%" for n in ranked[1:])
-    clean = min(results, key=lambda name: results[name]["clean_error"])
-    return (
-        f"{best} was the most robust: mean error on the corrupted data "
-        f"{results[best]['corruption_error']:.2f}% (against {others}); the lowest clean error was {clean}'s "
-        f"({results[clean]['clean_error']:.2f}%)."
-    )
+VIEW_TITLES = {
+    "corruptions": "the corruptions of CIFAR-10-C",
+    "gaussian_noise_variance": "Gaussian noise (Fig. 4)",
+    "contrast_poisson": "contrast + Poisson noise (Fig. 5)",
+}
+
+
+def _mean_error(result, groups):
+    return sum(sum(result["errors"][g].values()) / len(result["errors"][g]) for g in groups) / len(groups)
+
+
+def verdict(results, corruption_names):
+    """Plain sentences: which model had the lowest mean error on each kind of distortion, and overall.
+
+    The kinds are the corruptions (together) and each other distortion group
+    (e.g. the Gaussian-noise levels of Fig. 4).
+    """
+    first = next(iter(results.values()))
+    views = {"corruptions": list(corruption_names)}
+    views.update({g: [g] for g in first["errors"] if g not in corruption_names})
+    wins = dict.fromkeys(results, 0)
+    sentences = []
+    for view, groups in views.items():
+        errors = {name: _mean_error(result, groups) for name, result in results.items()}
+        ranked = sorted(errors, key=errors.get)
+        wins[ranked[0]] += 1
+        others = ", ".join(f"{n} {errors[n]:.2f}%" for n in ranked[1:])
+        growth = ", ".join(f"{n} {errors[n] - results[n]['clean_error']:+.2f}" for n in ranked)
+        sentences.append(
+            f"On {VIEW_TITLES.get(view, view)}, {ranked[0]} had the lower mean error: {errors[ranked[0]]:.2f}%"
+            + (f" against {others}" if others else "") + f" (points over its clean error: {growth})."
+        )
+    best = max(wins, key=wins.get)
+    if len(results) > 1:
+        tie = [n for n in wins if wins[n] == wins[best]]
+        sentences.append(
+            f"Overall: {best} was more robust on {wins[best]} of {len(views)} kinds of distortion."
+            if len(tie) == 1 else f"Overall: a tie between {' and '.join(tie)}."
+        )
+    return " ".join(sentences)
 
 
 def to_json(report):

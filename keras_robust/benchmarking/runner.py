@@ -56,7 +56,7 @@ def run_benchmark(models, images, labels, corruption_names, severities, *, basel
         "preset": preset,
         "seed": seed,
         "baseline": baseline,
-        "verdict": report.verdict(results),
+        "verdict": report.verdict(results, corruption_names),
         "models": results,
     }
 
@@ -101,6 +101,7 @@ def write_outputs(bench, output, *, overwrite=False, figures=True):
             plots.accuracy_curves(results, names, tmp / "accuracy_vs_severity.png",
                                   xlabel="severity", title="Accuracy, mean over corruptions")
             for group in extra_groups(bench):
+                title = report.VIEW_TITLES.get(group, group.replace("_", " "))
                 plots.accuracy_curves(results, [group], tmp / f"accuracy_vs_{group}.png",
-                                      xlabel=group.replace("_", " "), title=group.replace("_", " "))
+                                      xlabel=group.replace("_", " "), title=title)
     return Path(output)
