@@ -103,3 +103,25 @@ def test_classification_error_of_a_callable():
 
 def test_module_docstring_example():
     assert doctest.testmod(metrics).failed == 0
+
+
+def test_corruption_errors_evaluate_the_corrupted_images():
+    from keras_robust import corruptions
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (16, 16, 16, 3), dtype=np.uint8)
+    labels = (images.mean(axis=(1, 2, 3)) > 127).astype(int)
+
+    def brightness_classifier(batch):  # class 1 for bright images
+        bright = np.asarray(batch, "float32").mean(axis=(1, 2, 3)) > 127
+        return np.eye(2)[bright.astype(int)]
+
+    errors = metrics.corruption_errors(brightness_classifier, images, labels, names=["brightness"],
+                                       severities=(1, 5), seed=0)
+    assert list(errors) == ["brightness"] and len(errors["brightness"]) == 2
+    for severity, error in zip((1, 5), errors["brightness"]):
+        corrupted = corruptions.corrupt(images, "brightness", severity, seed=0)
+        expected = metrics.classification_error(brightness_classifier, corrupted, labels)
+        assert error == expected
+    # Brightening turns dark images into "bright" ones: severity 5 errs more than the clean images.
+    assert errors["brightness"][1] > metrics.classification_error(brightness_classifier, images, labels)
