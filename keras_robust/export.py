@@ -5,7 +5,8 @@ model's output layer applies a softmax (a layer whose `activation` is softmax,
 such as `Dense(..., activation="softmax")`, or an `Activation("softmax")` /
 `Softmax` layer, looked for inside a nested model that is the last layer),
 the logits are the values just before that softmax and the probabilities are
-the model's own output. Otherwise the model's outputs are taken to be logits
+that softmax applied to them, the same computation as the model's output
+(the model is not run twice). Otherwise the model's outputs are taken to be logits
 and the probabilities are their softmax.
 """
 
@@ -240,7 +241,7 @@ class Classifier:
         spec = loaded.signatures["serving_default"].structured_input_signature[1]
         self.input_shape = tuple(metadata.get("input_shape") or next(iter(spec.values())).shape[1:])
         self.class_names = metadata.get("class_names")
-        self._loaded = loaded
+        self._loaded = loaded  # `serve` needs the loaded object's variables alive
         self._run = lambda images: loaded.serve(tf.constant(images))
 
     def _load_keras(self):
