@@ -9,13 +9,20 @@
 from keras_robust.deepcorrect.builder import build_deepcorrect
 from keras_robust.deepcorrect.decomposition import decompose_conv, decompose_kernel, to_rank_constrained
 from keras_robust.deepcorrect.ranking import FilterRanking, naive_rank_filters, rank_filters
+from keras_robust.deepcorrect.training import (
+    finetune_copy, fit_deepcorrect, stability_model, trainable_parameters,
+)
 
 __all__ = [
     "FilterRanking",
     "build_deepcorrect",
     "decompose_conv",
     "decompose_kernel",
+    "finetune_copy",
+    "fit_deepcorrect",
     "naive_rank_filters",
     "rank_filters",
+    "stability_model",
     "to_rank_constrained",
+    "trainable_parameters",
 ]

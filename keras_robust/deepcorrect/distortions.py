@@ -2,8 +2,7 @@
 
 import numpy as np
 
-from keras_robust.corruptions.filters import gaussian_blur
-from keras_robust.corruptions.noise import gaussian_noise
+from keras_robust.corruptions import awgn, gaussian_blur
 
 # Gaussian blur σ in pixels, AWGN σ on the 0-255 scale.
 LEVELS = {
@@ -13,26 +12,24 @@ LEVELS = {
 
 
 def distort(images, name, level, rng=None):
-    """Distorted copies of [0, 255] images (N, H, W, C), rounded to uint8 values.
+    """Distorted copies of [0, 255] images with `keras_robust.corruptions`.
 
     Args:
-        images: uint8 or float array of raw pixel values.
+        images: uint8 or float array (N, H, W, C) of raw pixel values.
         name: `"gaussian_blur"` (σ in pixels) or `"awgn"` (σ on 0-255).
         level: σ of the distortion.
-        rng: a `numpy.random.Generator` (AWGN only).
+        rng: a `numpy.random.Generator` drawing the AWGN seed.
 
     Returns:
-        A float32 array of the same shape, clipped to [0, 255] and rounded.
+        A float32 array of uint8 values, the models' input.
     """
     if name not in LEVELS:
         raise ValueError(f"`name` must be one of {tuple(LEVELS)}. Received: name={name!r}")
-    images = np.asarray(images, dtype="float32")
+    images = np.clip(np.round(np.asarray(images, dtype="float32")), 0, 255).astype("uint8")
     if name == "gaussian_blur":
-        distorted = gaussian_blur(images, float(level))
-    else:
-        rng = rng if rng is not None else np.random.default_rng(0)
-        distorted = gaussian_noise(images, float(level), rng)
-    return np.round(np.clip(distorted, 0, 255)).astype("float32")
+        return gaussian_blur(images, float(level)).astype("float32")
+    rng = rng if rng is not None else np.random.default_rng(0)
+    return awgn(images, float(level), seed=int(rng.integers(2**31))).astype("float32")
 
 
 def distort_levels(images, name, levels=None, seed=0):
