@@ -6,7 +6,8 @@ output); linear SVMs are trained on the features of the MNIST test digits
 three channels and resized 28 -> 32. Gaussian blur and AWGN at DeepCorrect's
 levels are applied after resizing, to training and test images alike.
 
-    nice -n 10 .venv/bin/python scripts/transfer_mnist.py [--model path/to/deepcorrect.keras]
+    nice -n 10 .venv/bin/python scripts/transfer_mnist.py \
+        [--model path/to/deepcorrect.keras --distortion gaussian_blur --output runs/transfer/mnist_blur.json]
 """
 
 import argparse
@@ -22,6 +23,8 @@ from keras_robust.transfer import (
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", action="append", default=[], help="extra .keras models (e.g. DeepCorrect)")
+    parser.add_argument("--distortion", action="append", choices=["gaussian_blur", "awgn"],
+                        help="DeepCorrect distortion(s) to apply (default: both)")
     parser.add_argument("--n-test", type=int, default=50, help="test digits per class and split")
     parser.add_argument("--splits", type=int, default=5)
     parser.add_argument("--output", default="runs/transfer/mnist.json")
@@ -30,7 +33,7 @@ def main():
     extractors = [
         FeatureExtractor(resolve_model(name, "cifar10"), name=f"{name}[cifar10]") for name in ("ResNet20", "ResNet20PP")
     ] + [FeatureExtractor(resolve_model(path), name=Path(path).stem) for path in args.model]
-    distortions = [resolve_distortion("gaussian_blur"), resolve_distortion("awgn")]
+    distortions = [resolve_distortion(name) for name in args.distortion or ("gaussian_blur", "awgn")]
     start = time.perf_counter()
     results = evaluate_transfer(
         extractors, open_source("mnist"), distortions, n_train=25, n_val=5, n_test=args.n_test,
