@@ -3,27 +3,20 @@
 import csv
 import io
 import json
-import os
 from pathlib import Path
 
 import numpy as np
+
+from keras_robust.atomic import atomic_output
 
 CHECKPOINT = "checkpoint.npz"
 LOG = "log.csv"
 
 
 def atomic_write(path, write):
-    """Call `write(temporary_path)`, then rename the result to `path`.
-
-    The temporary path keeps `path`'s suffix (Keras checks `.keras`).
-    """
-    path = Path(path)
-    temporary = path.with_name(f".{path.stem}.partial{path.suffix}")
-    try:
+    """Call `write(temporary_path)`, then rename the result to `path` (its suffix kept, as Keras checks it)."""
+    with atomic_output(path, overwrite=True, suffix=Path(path).suffix) as temporary:
         write(temporary)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def save_state(directory, model, optimizer, *, epoch, best, config):
