@@ -24,6 +24,13 @@ SVM_TRAINING = ("per_level", "pooled")
 def make_splits(labels, n_train=25, n_val=5, n_splits=5, n_test=None, seed=0):
     """Random per-class splits: `n_train` + `n_val` images per class, the rest (or `n_test`) for testing.
 
+    Args:
+        labels: int labels of all images.
+        n_train, n_val: training and validation images drawn per class.
+        n_splits: number of independent random splits.
+        n_test: test images per class; None takes every remaining image.
+        seed: seed of the draws.
+
     Returns:
         A list of `n_splits` `Split`s of index arrays into `labels`.
     """
@@ -91,11 +98,11 @@ def split_accuracies(features, labels, splits, Cs):
     stacked (one condition, or the pooled clean and distorted ones) and is
     tested on the last.
     """
+    def stack(rows):
+        return np.concatenate([f[rows] for f in features]), np.tile(labels[rows], len(features))
+
     scores, chosen = [], []
     for split in splits:
-        stack = lambda rows: (  # noqa: E731
-            np.concatenate([f[rows] for f in features]), np.tile(labels[rows], len(features))
-        )
         validation = stack(split.val) if len(split.val) else None
         svm = ValidatedLinearSVC(Cs=Cs).fit(*stack(split.train), validation_data=validation)
         scores.append(svm.score(features[-1][split.test], labels[split.test]))
