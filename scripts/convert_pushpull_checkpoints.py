@@ -34,6 +34,8 @@ SOURCE = {
     "convolutional networks with a push-pull inhibition layer, Neural "
     "Computing and Applications, 2020",
     "license": "MIT",
+    "copyright": "Copyright (c) 2020 Nicola Strisciuglio",
+    "license_file": "LICENSE.md",
     "notes": "State dicts of the authors' CIFAR-10 checkpoints as float32 "
     "numpy arrays (num_batches_tracked dropped); best_prec1 and epoch as "
     "stored in each checkpoint (their clean CIFAR-10 test top-1, %).",

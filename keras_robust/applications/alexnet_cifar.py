@@ -19,21 +19,6 @@ def alexnet_body(x):
     return x
 
 
-def alexnet_top(dropout):
-    """Flatten (1024 for 32x32 inputs), dropout + 4096 ReLU twice, classifier."""
-
-    def top(x, classes, classifier_activation):
-        x = keras.layers.Flatten(name="flatten")(x)
-        for index, units in enumerate(HIDDEN_UNITS, 1):
-            x = keras.layers.Dropout(dropout, name=f"dropout{index}")(x)
-            x = keras.layers.Dense(units, activation="relu", name=f"fc{index}")(x)
-        return keras.layers.Dense(
-            classes, activation=classifier_activation, name="predictions"
-        )(x)
-
-    return top
-
-
 def AlexNetCIFAR(
     include_top=True,
     weights=None,
@@ -83,17 +68,9 @@ def AlexNetCIFAR(
         raise ValueError(f"`dropout` must be a float in [0, 1). Received: dropout={dropout!r}")
     return model_builder.build_classifier(
         alexnet_body,
-        alexnet_top(dropout),
+        model_builder.flatten_dense_top(HIDDEN_UNITS, dropout),
         name=name,
-        include_top=include_top,
-        weights=weights,
-        input_tensor=input_tensor,
-        input_shape=input_shape,
-        default_shape=(32, 32, 3),
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-        mean=model_builder.CIFAR_MEAN,
-        std=model_builder.CIFAR_STD,
         pretrained_key="AlexNetCIFAR",
+        **model_builder.cifar_input(),
+        **model_builder.application_arguments(locals()),
     )

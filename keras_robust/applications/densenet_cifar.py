@@ -84,9 +84,16 @@ def DenseNetCIFAR(
         depth: int, 6n + 4 (40, 100, ...).
         growth_rate: int, the growth rate k.
         push_pull: bool, replace the stem convolution with `PushPull2D`.
-        include_top, weights, input_tensor, input_shape, pooling, classes,
-            classifier_activation, name: as in `ResNetCIFAR`; `"cifar10"`
-            weights exist for DenseNet-BC-40-12 and -100-12.
+        include_top: bool, whether to include the pooling + Dense classifier.
+        weights: `None`, `"cifar10"` (the push-pull authors' checkpoints,
+            shipped for DenseNet-BC-40-12 and -100-12) or the path of a
+            `.weights.h5` file or of a state dict (`.npz`, `.pth`, `.pth.tar`).
+        input_tensor: optional Keras tensor to use as the model's input.
+        input_shape: optional (height, width, 3); defaults to (32, 32, 3).
+        pooling: `None`, `"avg"` or `"max"`, for `include_top=False`.
+        classes: int, number of classes of the top.
+        classifier_activation: activation of the top; `None` gives logits.
+        name: the model's name; defaults to e.g. `"densenet40_12_pp"`.
 
     Example:
 
@@ -100,15 +107,7 @@ def DenseNetCIFAR(
         densenet_cifar_body(depth, growth_rate, push_pull),
         model_builder.global_average_top("classifier"),
         name=name,
-        include_top=include_top,
-        weights=weights,
-        input_tensor=input_tensor,
-        input_shape=input_shape,
-        default_shape=(32, 32, 3),
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-        mean=model_builder.CIFAR_MEAN,
-        std=model_builder.CIFAR_STD,
         pretrained_key=f"DenseNet{depth}_{growth_rate}" + ("PP" if push_pull else ""),
+        **model_builder.cifar_input(),
+        **model_builder.application_arguments(locals()),
     )

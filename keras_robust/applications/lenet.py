@@ -38,20 +38,6 @@ def lenet_body(first_filters, second_filters, push_pull, first_layer_norm):
     return body
 
 
-def lenet_top(hidden_units):
-    """Flatten, then ReLU fully connected layers, then the classifier."""
-
-    def top(x, classes, classifier_activation):
-        x = keras.layers.Flatten(name="flatten")(x)
-        for index, units in enumerate(hidden_units, 1):
-            x = keras.layers.Dense(units, activation="relu", name=f"fc{index}")(x)
-        return keras.layers.Dense(
-            classes, activation=classifier_activation, name="predictions"
-        )(x)
-
-    return top
-
-
 def LeNet(
     variant="A",
     include_top=True,
@@ -116,17 +102,11 @@ def LeNet(
         first_layer_norm = push_pull
     return model_builder.build_classifier(
         lenet_body(first_filters, second_filters, push_pull, bool(first_layer_norm)),
-        lenet_top(hidden_units),
+        model_builder.flatten_dense_top(hidden_units),
         name=name or f"lenet_{variant.lower()}",
-        include_top=include_top,
-        weights=weights,
-        input_tensor=input_tensor,
-        input_shape=input_shape,
         default_shape=(28, 28, 1),
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
         mean=model_builder.MNIST_MEAN,
         std=model_builder.MNIST_STD,
         pretrained_key=f"LeNet{variant}",
+        **model_builder.application_arguments(locals()),
     )

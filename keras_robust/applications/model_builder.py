@@ -18,6 +18,11 @@ CIFAR_STD = (63.0 / 255, 62.1 / 255, 66.7 / 255)
 MNIST_MEAN = (0.1307,)
 MNIST_STD = (0.3081,)
 POOLINGS = (None, "avg", "max")
+# The keras.applications arguments every builder takes and passes on.
+APPLICATION_ARGUMENTS = (
+    "include_top", "weights", "input_tensor", "input_shape", "pooling", "classes",
+    "classifier_activation",
+)
 NAMED_WEIGHTS = ("cifar10",)
 WEIGHT_FILE_SUFFIXES = (".weights.h5", ".npz", ".pth", ".pth.tar", ".pt")
 
@@ -78,6 +83,16 @@ def model_inputs(input_tensor, input_shape, default_shape, weights):
             f"Received: input_shape={input_shape}"
         )
     return keras.Input(shape=shape), None
+
+
+def application_arguments(arguments):
+    """The keras.applications arguments among a builder's `locals()`."""
+    return {key: arguments[key] for key in APPLICATION_ARGUMENTS}
+
+
+def cifar_input():
+    """`build_classifier` settings of 32x32 RGB CIFAR-10 models."""
+    return dict(default_shape=(32, 32, 3), mean=CIFAR_MEAN, std=CIFAR_STD)
 
 
 def check_arguments(name, include_top, weights, pooling, classes, pretrained):
@@ -190,6 +205,23 @@ def global_average_top(layer_name):
         x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
         return keras.layers.Dense(
             classes, activation=classifier_activation, name=layer_name
+        )(x)
+
+    return top
+
+
+def flatten_dense_top(hidden_units, dropout=0.0):
+    """Top of LeNet and AlexNet: Flatten, ReLU Dense layers (each after a
+    Dropout if `dropout` > 0), then the Dense classifier."""
+
+    def top(x, classes, classifier_activation):
+        x = keras.layers.Flatten(name="flatten")(x)
+        for index, units in enumerate(hidden_units, 1):
+            if dropout:
+                x = keras.layers.Dropout(dropout, name=f"dropout{index}")(x)
+            x = keras.layers.Dense(units, activation="relu", name=f"fc{index}")(x)
+        return keras.layers.Dense(
+            classes, activation=classifier_activation, name="predictions"
         )(x)
 
     return top

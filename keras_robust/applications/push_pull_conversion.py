@@ -52,6 +52,7 @@ def select_convolutions(model, which):
 
 
 def _push_pull_like(conv, alpha, scale):
+    linear = keras.activations.get(conv.activation) is keras.activations.linear
     layer = PushPull2D(
         conv.filters,
         conv.kernel_size,
@@ -68,10 +69,10 @@ def _push_pull_like(conv, alpha, scale):
         bias_regularizer=conv.bias_regularizer,
         kernel_constraint=conv.kernel_constraint,
         bias_constraint=conv.bias_constraint,
-        name=conv.name if keras.activations.get(conv.activation) is keras.activations.linear
-        else f"{conv.name}_push_pull",
+        activity_regularizer=conv.activity_regularizer,
+        name=conv.name if linear else f"{conv.name}_push_pull",
     )
-    if keras.activations.get(conv.activation) is keras.activations.linear:
+    if linear:
         return layer
     # Keep the convolution's fused activation after the push-pull response.
     return keras.Sequential(

@@ -1,0 +1,247 @@
+"""Builders, to_push_pull and weight loading of keras_robust.applications."""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_robust import applications
+from keras_robust.applications import (
+    BUILDERS,
+    AlexNetCIFAR,
+    DenseNet40_12,
+    DenseNet100_24,
+    LeNet,
+    ResNet20,
+    ResNet20PP,
+    ResNet32,
+    load_torch_checkpoint,
+    to_push_pull,
+)
+from keras_robust.applications.push_pull_conversion import select_convolutions
+from keras_robust.applications.torch_weights import WEIGHTS_DIR
+from keras_robust.layers import PushPull2D
+
+RNG = np.random.default_rng(0)
+CIFAR_BATCH = RNG.integers(0, 256, size=(4, 32, 32, 3)).astype("uint8")
+
+
+def first_layer_of_type(model, cls):
+    return next(layer for layer in model.layers if isinstance(layer, cls))
+
+
+def test_builders_are_exported_under_their_names():
+    assert set(BUILDERS) <= set(applications.__all__)
+    assert len(BUILDERS) == 23
+    for name, builder in BUILDERS.items():
+        assert builder.__name__ == name
+        assert getattr(applications, name) is builder
+
+
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_every_builder_normalizes_inside_and_has_its_first_layer(name):
+    model = BUILDERS[name](classes=7)
+    assert model.output_shape == (None, 7)
+    assert (type(model.layers[1]).__name__, type(model.layers[2]).__name__) == (
+        "Rescaling",
+        "Normalization",
+    )
+    push_pull_layers = [layer for layer in model.layers if isinstance(layer, PushPull2D)]
+    assert len(push_pull_layers) == ("PP" in name or name.startswith("LeNetP"))
+
+
+@pytest.mark.parametrize("name, shape", [("LeNetPA", (28, 28, 1)), ("ResNet20PP", (32, 32, 3)),
+                                         ("AlexNetCIFAR", (32, 32, 3))])
+def test_raw_uint8_pixels_give_probabilities(name, shape):
+    model = BUILDERS[name]()
+    images = RNG.integers(0, 256, size=(2, *shape)).astype("uint8")
+    probabilities = np.asarray(model(images))
+    assert probabilities.shape == (2, 10)
+    np.testing.assert_allclose(probabilities.sum(1), 1.0, rtol=1e-5)
+    # Normalization happens inside: the same pixels as floats give the same output.
+    np.testing.assert_allclose(np.asarray(model(images.astype("float32"))), probabilities, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "builder, features",
+    [(ResNet20, (8, 8, 64)), (DenseNet40_12, (8, 8, 132)), (DenseNet100_24, (8, 8, 678))],
+)
+def test_include_top_false_gives_the_feature_map(builder, features):
+    assert builder(include_top=False).output_shape == (None, *features)
+
+
+def test_include_top_false_with_pooling():
+    assert ResNet20(include_top=False, pooling="avg").output_shape == (None, 64)
+    model = ResNet20(include_top=False, pooling="max")
+    assert model.output_shape == (None, 64)
+    assert isinstance(model.layers[-1], keras.layers.GlobalMaxPooling2D)
+
+
+def test_input_tensor_and_input_shape():
+    inputs = keras.Input((32, 32, 3))
+    model = ResNet20PP(input_tensor=inputs, classes=3)
+    assert model.inputs[0] is inputs and model.output_shape == (None, 3)
+    assert ResNet20(input_shape=(64, 48, 3), include_top=False).output_shape == (None, 16, 12, 64)
+    assert LeNet("PD", input_shape=(32, 32, 3)).output_shape == (None, 10)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        (dict(weights="imagenet"), ValueError, "Received: weights='imagenet'"),
+        (dict(weights="missing.weights.h5"), FileNotFoundError, "missing.weights.h5"),
+        (dict(weights="cifar10", classes=100), ValueError, "classes=100"),
+        (dict(weights="cifar10", input_shape=(32, 32, 1)), ValueError, "3 input channels"),
+        (dict(pooling="mean"), ValueError, "Received: pooling='mean'"),
+        (dict(classes=0), ValueError, "Received: classes=0"),
+        (dict(input_shape=(32, 32)), ValueError, "Received: input_shape=(32, 32)"),
+    ],
+)
+def test_builder_argument_validation(kwargs, error, message):
+    with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):
+        ResNet20(**kwargs)
+
+
+def test_models_without_shipped_weights_say_so():
+    for builder in (DenseNet100_24, applications.DenseNet100_24PP, AlexNetCIFAR):
+        with pytest.raises(ValueError, match="no pretrained weights='cifar10'"):
+            builder(weights="cifar10")
+    with pytest.raises(ValueError, match="variant='E'"):
+        LeNet("E")
+    with pytest.raises(ValueError, match="dropout=1.5"):
+        AlexNetCIFAR(dropout=1.5)
+
+
+def test_cifar10_weights_without_top_and_with_h5_round_trip(tmp_path):
+    features = ResNet20PP(weights="cifar10", include_top=False, pooling="avg")
+    full = ResNet20PP(weights="cifar10")
+    np.testing.assert_array_equal(
+        features.get_layer("conv1").kernel.numpy(), full.get_layer("conv1").kernel.numpy()
+    )
+    path = str(tmp_path / "resnet20pp.weights.h5")
+    full.save_weights(path)
+    reloaded = ResNet20PP(weights=path)
+    np.testing.assert_allclose(
+        reloaded.predict(CIFAR_BATCH, verbose=0), full.predict(CIFAR_BATCH, verbose=0), atol=1e-6
+    )
+
+
+def test_mismatched_checkpoints_name_the_first_bad_tensor():
+    resnet20 = str(WEIGHTS_DIR / "resnet_20.npz")
+    with pytest.raises(ValueError, match=r"no tensor 'layer1\.3\.conv1\.weight'"):
+        load_torch_checkpoint(ResNet32(), resnet20)
+    with pytest.raises(ValueError, match=r"no tensor 'conv1\.push\.weight'"):
+        load_torch_checkpoint(ResNet20PP(), resnet20)
+    with pytest.raises(ValueError, match=r"no layer for, first 'layer1\.3\.conv1\.weight'"):
+        load_torch_checkpoint(ResNet20(), str(WEIGHTS_DIR / "resnet_32.npz"))
+    with pytest.raises(ValueError, match=r"'fc\.weight' .* shape \(10, 64\)"):
+        load_torch_checkpoint(ResNet20(classes=5), resnet20)
+    with pytest.raises(ValueError, match="must be a .npz or a PyTorch"):
+        load_torch_checkpoint(ResNet20(), __file__)
+
+
+def test_stride_two_convolutions_pad_symmetrically_like_pytorch():
+    model = ResNet20()
+    padding = model.get_layer("layer2_0_conv1_pad")
+    assert padding.padding == ((1, 1), (1, 1))
+    assert model.get_layer("layer2_0_conv1").padding == "valid"
+    assert model.get_layer("layer2_0_downsample_0").strides == (2, 2)
+    batch_norm = model.get_layer("bn1")
+    assert (batch_norm.epsilon, batch_norm.momentum) == (1e-5, 0.9)
+
+
+def test_lenet_variants_follow_table_1():
+    expected = {"A": (6, 16, 128, 64), "B": (6, 8, 64, 32), "C": (4, 16, 128, 64), "D": (4, 8, 64, 32)}
+    for variant, (conv1, conv2, fc1, fc2) in expected.items():
+        for prefix in ("", "P"):
+            model = LeNet(prefix + variant)
+            first = model.get_layer("conv1")
+            assert isinstance(first, PushPull2D) == (prefix == "P")
+            assert first.filters == conv1 and tuple(first.kernel_size) == (5, 5)
+            assert model.get_layer("conv2").filters == conv2
+            assert [model.get_layer(f"fc{i}").units for i in (1, 2)] == [fc1, fc2]
+            assert model.get_layer("flatten").output.shape[-1] == 25 * conv2
+            has_norm = any(layer.name == "bn1" for layer in model.layers)
+            assert has_norm == (prefix == "P")
+    assert not any(layer.name == "bn1" for layer in LeNet("PA", first_layer_norm=False).layers)
+    assert any(layer.name == "bn1" for layer in LeNet("A", first_layer_norm=True).layers)
+
+
+def test_alexnet_cifar_follows_appendix_2():
+    model = AlexNetCIFAR()
+    convolutions = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert [layer.kernel_size for layer in convolutions] == [(3, 3)] * 5
+    assert convolutions[0].strides == (2, 2)
+    assert model.get_layer("fc1").input.shape == (None, 1024)
+
+
+def test_push_pull_model_saves_and_loads_with_safe_mode(tmp_path):
+    model = ResNet20PP(weights="cifar10")
+    path = str(tmp_path / "resnet20pp.keras")
+    model.save(path)
+    loaded = keras.models.load_model(path, safe_mode=True)
+    assert isinstance(loaded.get_layer("conv1"), PushPull2D)
+    np.testing.assert_allclose(
+        loaded.predict(CIFAR_BATCH, verbose=0), model.predict(CIFAR_BATCH, verbose=0), atol=1e-6
+    )
+
+
+def test_to_push_pull_on_keras_resnet50():
+    model = keras.applications.ResNet50(weights=None)
+    first = to_push_pull(model)
+    layer = first.get_layer("conv1_conv")
+    assert isinstance(layer, PushPull2D) and (layer.alpha, layer.scale) == (1.0, 2.0)
+    np.testing.assert_array_equal(layer.kernel.numpy(), model.get_layer("conv1_conv").kernel.numpy())
+    np.testing.assert_array_equal(layer.bias.numpy(), model.get_layer("conv1_conv").bias.numpy())
+    assert sum(isinstance(layer, PushPull2D) for layer in first.layers) == 1
+    # The stem downsamples before the first stage: the first block is the stem.
+    assert [layer.name for layer in select_convolutions(model, "first_block")] == ["conv1_conv"]
+    every = to_push_pull(model, "all", alpha=0.5)
+    replaced = [layer for layer in every.layers if isinstance(layer, PushPull2D)]
+    originals = [
+        layer for layer in model.layers
+        if isinstance(layer, keras.layers.Conv2D) and layer.kernel_size != (1, 1)
+    ]
+    assert [layer.name for layer in replaced] == [layer.name for layer in originals]
+    assert len(replaced) == 17 and all(layer.alpha == 0.5 for layer in replaced)
+    for new, old in zip(replaced, originals):
+        np.testing.assert_array_equal(new.kernel.numpy(), old.kernel.numpy())
+    assert isinstance(model.get_layer("conv1_conv"), keras.layers.Conv2D)  # unchanged
+
+
+def test_to_push_pull_reproduces_the_push_pull_resnet():
+    push_pull = ResNet20PP(weights="cifar10")
+    plain = ResNet20()
+    plain.set_weights(push_pull.get_weights())
+    converted = to_push_pull(plain, "first")
+    np.testing.assert_allclose(
+        converted.predict(CIFAR_BATCH, verbose=0), push_pull.predict(CIFAR_BATCH, verbose=0), atol=1e-6
+    )
+    names = [layer.name for layer in select_convolutions(plain, "first_block")]
+    assert names == ["conv1"] + [f"layer1_{b}_conv{c}" for b in range(3) for c in (1, 2)]
+
+
+def test_to_push_pull_nested_models_and_fused_activations():
+    inner = keras.Sequential(
+        [keras.Input((16, 16, 3)), keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="c1"),
+         keras.layers.Conv2D(4, 1, name="c2")],
+        name="inner",
+    )
+    inputs = keras.Input((16, 16, 3))
+    outer = keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(inner(inputs)))
+    converted = to_push_pull(outer, "all")
+    new_inner = converted.get_layer("inner")
+    wrapper = new_inner.get_layer("c1")
+    assert isinstance(wrapper.layers[0], PushPull2D)
+    assert wrapper.layers[1].get_config()["activation"] == "relu"
+    np.testing.assert_array_equal(
+        wrapper.layers[0].kernel.numpy(), inner.get_layer("c1").kernel.numpy()
+    )
+    np.testing.assert_array_equal(
+        new_inner.get_layer("c2").kernel.numpy(), inner.get_layer("c2").kernel.numpy()
+    )
+    assert converted.predict(np.ones((1, 16, 16, 3), "float32"), verbose=0).shape == (1, 4)
+    with pytest.raises(ValueError, match="Received: which='last'"):
+        to_push_pull(outer, "last")
+    dense_only = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    with pytest.raises(ValueError, match="no Conv2D"):
+        to_push_pull(dense_only)
