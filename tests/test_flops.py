@@ -48,14 +48,14 @@ def test_count_flops_simple_layers():
         keras.layers.Conv2D(6, 3, padding="same"),
         keras.layers.Conv2D(8, 3, strides=2, groups=2),
         keras.layers.DepthwiseConv2D(3, padding="same"),
-        keras.layers.BatchNormalization(),
+        keras.layers.BatchNormalization(name="norm"),
         keras.layers.Flatten(),
         keras.layers.Dense(5),
     ])
     expected = 6 * 9 * 4 * 100 + 8 * 9 * 3 * 16 + 8 * 9 * 16 + 128 * 5
     assert count_flops(model) == expected
     per_layer = count_flops(model, per_layer=True)
-    assert sum(per_layer.values()) == expected and per_layer["batch_normalization"] == 0
+    assert sum(per_layer.values()) == expected and per_layer["norm"] == 0
 
 
 @pytest.mark.parametrize("unit", ["full", "bottleneck", "rank_constrained"])
