@@ -33,6 +33,12 @@ def test_rank_then_deepcorrect(tmp_path):
     loaded = keras.models.load_model(tmp_path / "dc.keras", safe_mode=True)
     assert len(loaded.get_layer("c1_correction").channels) == 2
     assert isinstance(loaded.get_layer("c1_correction"), ChannelCorrection)
+    result = runner.invoke(cli, ["deepcorrect", str(tmp_path / "base.keras"), *common, "--method",
+                                 "stability", "--epochs", "1", "--batch-size", "4", "-o", str(tmp_path / "st.keras")])
+    assert result.exit_code == 0, result.output
+    assert f"trainable parameters {model.count_params():,}" in result.output
+    missing = runner.invoke(cli, ["deepcorrect", str(tmp_path / "base.keras"), *common, "-o", str(tmp_path / "m.keras")])
+    assert missing.exit_code == 1 and "--ranking is required" in missing.output
     bad = runner.invoke(cli, ["rank", str(tmp_path / "base.keras"), *common, "--layers", "nope",
                               "-o", str(tmp_path / "x.json")])
     assert bad.exit_code == 1 and "No layer named 'nope'" in bad.output

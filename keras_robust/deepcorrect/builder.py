@@ -14,7 +14,7 @@ UNITS = ("full", "bottleneck", "rank_constrained")
 STAGES = {"full": 2, "bottleneck": 3, "rank_constrained": 3}
 
 
-def _per_layer(value, layer, what):
+def _per_layer(value, layer):
     if isinstance(value, dict):
         return value.get(layer)
     return value
@@ -94,10 +94,7 @@ def build_deepcorrect(
         order = orders[layer]
         corrected = max(1, round(beta * len(order)))
         settings = unit_settings(
-            unit, corrected,
-            *(_per_layer(v, layer, w) for v, w in (
-                (depths, "depths"), (kernel_sizes, "kernel_sizes"),
-                (ranks, "ranks"), (stages, "stages"))),
+            unit, corrected, *(_per_layer(v, layer) for v in (depths, kernel_sizes, ranks, stages))
         )
         correction = ChannelCorrection(
             order[:corrected].tolist(), CorrectionUnit(**settings, name=f"{layer}_unit"),

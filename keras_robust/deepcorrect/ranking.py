@@ -122,7 +122,7 @@ def _run(model, inputs):
     return [np.asarray(o) for o in (outputs if isinstance(outputs, (list, tuple)) else [outputs])]
 
 
-def rank_filters(model, layers, clean, distorted, labels, *, filter_batch=16, batch_size=256):
+def rank_filters(model, layers, clean, distorted, labels, *, filter_batch=16, batch_size=64):
     """Correction priority τ of every filter of `layers` (Algorithm 1).
 
     For each layer the clean and distorted activations up to it (and every
