@@ -12,6 +12,7 @@ Usage: nice -n 10 python benchmarks/corruptions_vs_imagecorruptions.py [--images
 """
 
 import argparse
+import importlib.metadata
 import importlib.util
 import os
 import sys
@@ -70,7 +71,8 @@ def main():
 
     imagecorruptions = _import_imagecorruptions()
     images = enlarged_cifar_images(args.data, args.images)
-    print(f"{len(images)} images 224×224×3 (CIFAR-10 JPEG copy, enlarged), imagecorruptions {imagecorruptions.__name__}")
+    version = importlib.metadata.version("imagecorruptions")
+    print(f"{len(images)} images 224×224×3 (CIFAR-10 JPEG copy, enlarged), imagecorruptions {version}")
     corruptions.corrupt(images[:1], "frost", 1, seed=0)  # one-time imports and texture reads, for both sides
     imagecorruptions.corrupt(images[0], corruption_name="frost", severity=1)
 
@@ -90,6 +92,7 @@ def main():
             worst = max(np.abs(a.astype(int) - np.uint8(b)).max() for a, b in zip(ours, theirs))
             difference = str(worst)
         rows.append((name, ours_seconds, theirs_seconds, difference))
+        print(f"  {name}: ours {ours_seconds:.2f} s, imagecorruptions {theirs_seconds:.2f} s", flush=True)
 
     print(f"{'corruption':<20}{'ours s':>9}{'imagecorr. s':>14}{'speed-up':>10}{'max |diff|':>12}")
     for name, ours_seconds, theirs_seconds, difference in rows:

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from keras_robust import corruptions
-from keras_robust.corruptions import blur, filters, spatter
+from keras_robust.corruptions import blur, filters, geometry, spatter
 
 RANDOM = (
     "gaussian_noise", "shot_noise", "impulse_noise", "speckle_noise", "glass_blur", "motion_blur",
@@ -115,12 +115,16 @@ def test_pixelate_and_jpeg_equal_pillow(preset, cifar_like):
         factor = corruptions.PRESETS[preset]["pixelate"][severity - 1]
         quality = corruptions.PRESETS[preset]["jpeg_compression"][severity - 1]
         pixelated = corruptions.corrupt(images, "pixelate", severity, preset=preset)
+        h, w = images.shape[1:3]
+        # the NumPy resampler used where Pillow is missing
+        small_h, small_w = int(h * factor), int(w * factor)
+        numpy_pixelated = geometry.pil_box_resize(geometry.pil_box_resize(images, small_h, small_w), h, w)
         compressed = corruptions.corrupt(images, "jpeg_compression", severity, preset=preset)
-        for image, ours_pixelated, ours_compressed in zip(images, pixelated, compressed):
+        for image, ours_pixelated, ours_numpy, ours_compressed in zip(images, pixelated, numpy_pixelated, compressed):
             pil = Image.fromarray(image)
-            h, w = image.shape[:2]
-            small = pil.resize((int(w * factor), int(h * factor)), Image.BOX)
-            np.testing.assert_array_equal(ours_pixelated, np.asarray(small.resize((w, h), Image.BOX)))
+            expected = np.asarray(pil.resize((small_w, small_h), Image.BOX).resize((w, h), Image.BOX))
+            np.testing.assert_array_equal(ours_pixelated, expected)
+            np.testing.assert_array_equal(ours_numpy, expected)
             buffer = io.BytesIO()
             pil.save(buffer, "JPEG", quality=quality)
             np.testing.assert_array_equal(ours_compressed, np.asarray(Image.open(buffer)))

@@ -15,10 +15,23 @@ def saturate(images, params, rng):
 
 
 def pixelate(pixels, factor, rng):
-    """Shrinks by ``factor`` and enlarges back, both with Pillow's box filter (uint8 in, uint8 out)."""
+    """Shrinks by ``factor`` and enlarges back, both with Pillow's box filter (uint8 in, uint8 out).
+
+    Pillow's C resampler runs when Pillow is installed; without it, :func:`geometry.pil_box_resize` gives the same
+    bytes in NumPy, more slowly.
+    """
     _, h, w, _ = pixels.shape
-    small = geometry.pil_box_resize(pixels, max(int(h * factor), 1), max(int(w * factor), 1))
-    return geometry.pil_box_resize(small, h, w)
+    small_h, small_w = max(int(h * factor), 1), max(int(w * factor), 1)
+    try:
+        from PIL import Image
+    except ImportError:
+        return geometry.pil_box_resize(geometry.pil_box_resize(pixels, small_h, small_w), h, w)
+    out = np.empty_like(pixels)
+    for index, image in enumerate(pixels):
+        picture = Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image)
+        resized = picture.resize((small_w, small_h), Image.BOX).resize((w, h), Image.BOX)
+        out[index] = np.asarray(resized).reshape(out.shape[1:])
+    return out
 
 
 def jpeg_compression(pixels, quality, rng):
@@ -52,7 +65,7 @@ def elastic_transform(images, params, rng):
     images = geometry.bilinear_sample(images, src_y, src_x, mode="mirror")
     if alpha == 0:
         return images
-    shifts = rng.uniform(-1, 1, size=(2, n, h, w, 1))
+    shifts = rng.random((2, n, h, w, 1), dtype=np.float32) * 2 - 1
     dx = filters.gaussian_blur(shifts[0], sigma, mode="reflect", truncate=3)[..., 0] * alpha
     dy = filters.gaussian_blur(shifts[1], sigma, mode="reflect", truncate=3)[..., 0] * alpha
     return geometry.bilinear_sample(images, rows + dy.astype(np.float32), cols + dx.astype(np.float32), mode="reflect")

@@ -10,11 +10,27 @@ _DIRECT_TAPS = 49  # up to 7×7, direct correlation beats the FFT
 
 
 def gaussian_blur(images, sigma, *, mode="nearest", truncate=4.0):
-    """Gaussian blur of the spatial axes, like ``skimage.filters.gaussian`` (``mode="nearest"``, truncate 4)."""
+    """Gaussian blur of the spatial axes, like ``skimage.filters.gaussian`` (``mode="nearest"``, truncate 4).
+
+    A kernel wider than the image (the elastic transform's) is applied as one dense matrix per axis.
+    """
     if sigma <= 0:
         return images
+    _, h, w = images.shape[:3]
+    if 2 * int(truncate * sigma + 0.5) + 1 > max(h, w) and images.ndim == 4:
+        rows = _gaussian_matrix(h, float(sigma), mode, truncate).astype(images.dtype)
+        cols = _gaussian_matrix(w, float(sigma), mode, truncate).astype(images.dtype)
+        out = np.tensordot(rows, images, axes=(1, 1))  # (H, N, W, C)
+        out = np.tensordot(cols, out, axes=(1, 2))  # (W, H, N, C)
+        return np.ascontiguousarray(out.transpose(2, 1, 0, 3))
     spatial = (0, sigma, sigma) + (0,) * (images.ndim - 3)
     return ndimage.gaussian_filter(images, spatial, mode=mode, truncate=truncate)
+
+
+@functools.lru_cache(maxsize=32)
+def _gaussian_matrix(size, sigma, mode, truncate):
+    """scipy's 1-D Gaussian filter of a signal of ``size`` samples as a matrix (its response to each unit vector)."""
+    return ndimage.gaussian_filter1d(np.eye(size), sigma, axis=0, mode=mode, truncate=truncate)
 
 
 def correlate(images, kernels, *, mode="reflect"):

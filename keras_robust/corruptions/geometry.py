@@ -8,17 +8,34 @@ from scipy import ndimage, sparse
 _PIL_PRECISION_BITS = 22  # Pillow's fixed-point resampling (32 - 8 - 2 bits)
 
 
+def _taps(matrix):
+    """The nonzero entries of a resampling matrix as ``(index, weight)`` arrays ``(rows, taps)``."""
+    counts = np.count_nonzero(matrix, axis=1)
+    taps = max(int(counts.max()), 1)
+    order = np.argsort(matrix == 0, axis=1, kind="stable")[:, :taps]
+    return order, np.take_along_axis(matrix, order, axis=1)
+
+
+def _resample(images, matrix, axis):
+    """Applies a linear map ``(out, in)`` along ``axis`` of ``(N, H, W, C)`` images, one gather per tap."""
+    index, weight = _taps(matrix)
+    shape = [1, 1, 1, 1]
+    shape[axis] = -1
+    dtype = np.float64 if images.dtype == np.float64 else np.float32
+    out = 0
+    for tap in range(index.shape[1]):
+        out = out + np.take(images, index[:, tap], axis=axis) * weight[:, tap].astype(dtype).reshape(shape)
+    return np.asarray(out, dtype=dtype)
+
+
 def resample_rows(images, matrix):
-    """``matrix @ image`` for every image of ``(N, H, W, C)``: a linear map ``(H', H)`` of the rows."""
-    n, h, w, c = images.shape
-    return np.matmul(matrix.astype(images.dtype), images.reshape(n, h, w * c)).reshape(n, -1, w, c)
+    """``matrix @ image`` for every image of ``(N, H, W, C)``: a sparse linear map ``(H', H)`` of the rows."""
+    return _resample(images, matrix, axis=1)
 
 
 def resample_cols(images, matrix):
-    """``image @ matrix.T`` for every image and channel: a linear map ``(W', W)`` of the columns, one BLAS call."""
-    n, h, w, c = images.shape
-    mixing = np.kron(matrix.T, np.eye(c)).astype(images.dtype)  # acts on the interleaved (W, C) axis
-    return (images.reshape(n * h, w * c) @ mixing).reshape(n, h, -1, c)
+    """``image @ matrix.T`` for every image and channel: a sparse linear map ``(W', W)`` of the columns."""
+    return _resample(images, matrix, axis=2)
 
 
 def apply_matrices(images, rows, cols):

@@ -20,8 +20,8 @@ class _Corruption(NamedTuple):
 
 _CORRUPTIONS = {
     "gaussian_noise": _Corruption(noise.gaussian_noise),
-    "shot_noise": _Corruption(noise.shot_noise),
-    "impulse_noise": _Corruption(noise.impulse_noise),
+    "shot_noise": _Corruption(noise.shot_noise, on_uint8=True),
+    "impulse_noise": _Corruption(noise.impulse_noise, on_uint8=True),
     "speckle_noise": _Corruption(noise.speckle_noise),
     "defocus_blur": _Corruption(blur.defocus_blur),
     "glass_blur": _Corruption(blur.glass_blur),
