@@ -3,7 +3,7 @@
 import functools
 
 import numpy as np
-from scipy import ndimage, signal
+from scipy import fft, ndimage
 
 _CHUNK_VALUES = 1 << 22  # images per FFT call are limited so that temporaries stay around a hundred MB
 _DIRECT_TAPS = 49  # up to 7×7, direct correlation beats the FFT
@@ -33,37 +33,38 @@ def _gaussian_matrix(size, sigma, mode, truncate):
     return ndimage.gaussian_filter1d(np.eye(size), sigma, axis=0, mode=mode, truncate=truncate)
 
 
-def correlate(images, kernels, *, mode="reflect"):
+def correlate(images, kernel, *, mode="reflect"):
     """Correlates each image with a 2-D kernel, by FFT, borders padded like ``numpy.pad(mode=mode)``.
 
     Args:
         images: float array ``(N, H, W, C)``.
-        kernels: one kernel ``(kh, kw)`` for every image, or one per image ``(N, kh, kw)``; sides may be even (the
-            centre is then the element at ``k // 2``).
+        kernel: the kernel ``(kh, kw)``; sides may be even (the centre is then the element at ``k // 2``).
         mode: ``numpy.pad`` mode: ``"reflect"`` (OpenCV's default border), ``"edge"``, ``"symmetric"``.
 
     Returns:
         float32 array of the images' shape.
     """
-    kernels = np.asarray(kernels, dtype=np.float32)
-    per_image = kernels.ndim == 3
-    kh, kw = kernels.shape[-2:]
-    if not per_image and kh * kw <= _DIRECT_TAPS:
+    kernel = np.asarray(kernel, dtype=np.float32)
+    kh, kw = kernel.shape
+    if kh * kw <= _DIRECT_TAPS:
         # small kernels: direct correlation (scipy also centres an even side at k // 2)
         scipy_mode = {"reflect": "mirror", "edge": "nearest", "symmetric": "reflect"}[mode]
-        return ndimage.correlate(images.astype(np.float32, copy=False), kernels[None, :, :, None], mode=scipy_mode)
+        return ndimage.correlate(images.astype(np.float32, copy=False), kernel[None, :, :, None], mode=scipy_mode)
     top, left = kh // 2, kw // 2
     pad = ((0, 0), (top, kh - 1 - top), (left, kw - 1 - left), (0, 0))
     # convolution with the flipped kernel is correlation
-    flipped = kernels[..., ::-1, ::-1]
-    flipped = flipped[..., None] if per_image else flipped[None, :, :, None]
+    flipped = kernel[None, ::-1, ::-1, None]
     n, h, w, c = images.shape
-    step = max(1, _CHUNK_VALUES // ((h + kh) * (w + kw) * c))
+    size = (fft.next_fast_len(h + kh - 1, real=True), fft.next_fast_len(w + kw - 1, real=True))
+    # a circular convolution as long as the padded image leaves its valid part unwrapped
+    kernel_spectrum = fft.rfft2(flipped, s=size, axes=(1, 2))
+    step = max(1, _CHUNK_VALUES // (size[0] * size[1] * c))
     out = np.empty(images.shape, np.float32)
     for start in range(0, n, step):
         padded = np.pad(images[start : start + step].astype(np.float32, copy=False), pad, mode=mode)
-        kernel = flipped[start : start + step] if per_image else flipped
-        out[start : start + step] = signal.fftconvolve(padded, kernel, mode="valid", axes=(1, 2))
+        spectrum = fft.rfft2(padded, s=size, axes=(1, 2), workers=-1)
+        full = fft.irfft2(spectrum * kernel_spectrum, s=size, axes=(1, 2), workers=-1)
+        out[start : start + step] = full[:, kh - 1 : kh - 1 + h, kw - 1 : kw - 1 + w]
     return out
 
 
