@@ -85,8 +85,9 @@ class CorrectionUnit(keras.layers.Layer):
             for conv in convs:
                 conv.build(shape)
                 shape = conv.compute_output_shape(shape)
+            # Moving statistics that settle within a short training.
             norm = keras.layers.BatchNormalization(
-                name=f"norm_{index}", dtype=self.dtype_policy
+                momentum=0.9, name=f"norm_{index}", dtype=self.dtype_policy
             )
             norm.build(inner_shape)
             self.stage_convs.append(convs)
