@@ -61,7 +61,7 @@ def test_every_severity_and_preset_keeps_dtype_and_shape(name, cifar_like):
         for images, preset in ((cifar_like, "cifar"), (grey, "cifar"), (grey, "imagenet"), (large, "imagenet")):
             out = corruptions.corrupt(images, name, severity, preset=preset, seed=severity)
             assert out.dtype == np.uint8 and out.shape == images.shape, (name, severity, preset, out.shape)
-        assert mean_change(out, large) > 0.5, (name, severity)
+        assert mean_change(out, large) > 0.05, (name, severity)
     # a non-square size that neither generator had
     odd = smooth_images(1, 48, seed=3)[:, :40]
     assert corruptions.corrupt(odd, name, 3, seed=0).shape == odd.shape

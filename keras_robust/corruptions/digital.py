@@ -5,9 +5,17 @@ import numpy as np
 from keras_robust.corruptions import color, filters, geometry
 
 
-def contrast(images, factor, rng):
-    means = images.mean(axis=(1, 2), keepdims=True)
-    return (images - means) * factor + means
+def contrast(pixels, factor, rng):
+    """``(x - mean) · factor + mean`` per image and channel on [0, 1] values, truncated to uint8.
+
+    The map is affine per image and channel, so it is tabulated for the 256 levels and applied as one lookup.
+    """
+    n, _, _, c = pixels.shape
+    means = pixels.mean(axis=(1, 2), dtype=np.float64)[:, :, None] / 255  # (N, C, 1)
+    levels = np.arange(256) / 255
+    table = np.floor(np.clip((levels - means) * factor + means, 0, 1) * 255 + 1e-3).astype(np.uint8)
+    offsets = (np.arange(n * c).reshape(n, 1, 1, c) * 256).astype(np.int32)
+    return table.reshape(-1)[offsets + pixels]
 
 
 def saturate(images, params, rng):

@@ -13,7 +13,7 @@ _TAN_22_5 = np.tan(np.pi / 8)
 def spatter(images, params, rng):
     mean, std, sigma, threshold, intensity, mud = params
     n, h, w, _ = images.shape
-    liquid = rng.normal(mean, std, size=(n, h, w, 1))
+    liquid = rng.standard_normal((n, h, w, 1), dtype=np.float32) * np.float32(std) + np.float32(mean)
     liquid = filters.gaussian_blur(liquid, sigma)[..., 0]
     liquid[liquid < threshold] = 0
     if mud:

@@ -33,7 +33,7 @@ _CORRUPTIONS = {
     "fog": _Corruption(weather.fog),
     "spatter": _Corruption(spatter.spatter, needs_colour=True),
     "brightness": _Corruption(weather.brightness, needs_colour=True),
-    "contrast": _Corruption(digital.contrast),
+    "contrast": _Corruption(digital.contrast, on_uint8=True),
     "elastic_transform": _Corruption(digital.elastic_transform),
     "pixelate": _Corruption(digital.pixelate, on_uint8=True),
     "jpeg_compression": _Corruption(digital.jpeg_compression, on_uint8=True),
