@@ -1,6 +1,10 @@
 """Training: recipes, coupled weight decay, the tf.data pipeline, exact resume, distribution, CLI."""
 
 import dataclasses
+import signal
+import subprocess
+import sys
+import time
 
 import keras
 import numpy as np
@@ -262,3 +266,31 @@ def test_cli_errors_are_one_line(tmp_path):
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "is not prepared" in result.output and "--download" in result.output
     assert not (tmp_path / "r").exists()
+
+
+def test_cli_run_killed_with_sigkill_resumes_exactly(mnist, tmp_path):
+    images, labels = mnist
+    data = tmp_path / "digits.npz"
+    np.savez(data, images=images[:600], labels=labels[:600])
+    args = ["train", "LeNetA", "--dataset", data, "--no-validation", "--epochs", 12, "--batch-size", 100,
+            "--learning-rate", 0.01, "--seed", 0, "--quiet"]
+    killed = tmp_path / "killed"
+    command = [sys.executable, "-c", "from keras_robust.cli.main import cli; cli()", *map(str, args), "--output",
+               str(killed)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while (load_state(killed) or {"epoch": 0})["epoch"] < 2 and process.poll() is None:
+        assert time.monotonic() < deadline, "the training process made no progress"
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    finished_before_kill = load_state(killed)["epoch"]
+    assert 2 <= finished_before_kill < 12, "the kill came too late to interrupt the run"
+
+    assert invoke(*args, "--output", killed).exit_code == 0
+    assert invoke(*args, "--output", tmp_path / "whole").exit_code == 0
+    assert [row["epoch"] for row in read_log(killed)] == list(range(12))
+    resumed, whole = (keras.saving.load_model(tmp_path / run / "last.keras") for run in ("killed", "whole"))
+    for a, b in zip(resumed.weights + resumed.optimizer.variables, whole.weights + whole.optimizer.variables,
+                    strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())

@@ -54,7 +54,7 @@ def _is_chief(strategy):
 
 
 class EpochCheckpoint(keras.callbacks.Callback):
-    """At each epoch end: the checkpoint, then `last.keras`, `best.keras` and the CSV log row."""
+    """At each epoch end: the CSV log row, `last.keras`, `best.keras`, then the checkpoint."""
 
     def __init__(self, directory, recipe, *, config, monitor, best, rows, write):
         super().__init__()
@@ -78,17 +78,18 @@ class EpochCheckpoint(keras.callbacks.Callback):
             self.best = score
         if not self.write:
             return
-        checkpoint.save_state(
-            self.directory, self.model, self.model.optimizer, epoch=epoch + 1, best=self.best, config=self.config
-        )
-        checkpoint.atomic_write(self.directory / "last.keras", self.model.save)
-        if improved:
-            checkpoint.atomic_write(self.directory / "best.keras", self.model.save)
         row = {"epoch": epoch, "learning_rate": self.recipe.learning_rate_at(epoch)}
         row.update({k: float(v) for k, v in sorted(logs.items()) if k != "learning_rate"})
         row["seconds"] = round(time.perf_counter() - self._started, 3)
         self.rows.append(row)
         checkpoint.write_log(self.directory, self.rows)
+        checkpoint.atomic_write(self.directory / "last.keras", self.model.save)
+        if improved:
+            checkpoint.atomic_write(self.directory / "best.keras", self.model.save)
+        # Written last: a run killed before this line redoes the epoch, identically, and rewrites the rest.
+        checkpoint.save_state(
+            self.directory, self.model, self.model.optimizer, epoch=epoch + 1, best=self.best, config=self.config
+        )
 
 
 def fit(
