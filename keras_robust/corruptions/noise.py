@@ -20,9 +20,9 @@ def shot_noise(pixels, photons, rng):
     """
     cdf, guide, levels = _shot_tables(float(photons))
     width = cdf.shape[1]
-    level = pixels.reshape(-1).astype(np.int64)
+    level = pixels.reshape(-1).astype(np.int32)
     draw = rng.random(level.shape)
-    count = guide[level, (draw * _GUIDE).astype(np.int64)]
+    count = guide.reshape(-1)[level * _GUIDE + (draw * _GUIDE).astype(np.int32)]
     base = level * width
     flat_cdf = cdf.reshape(-1)
     pending = np.flatnonzero(flat_cdf[base + count] <= draw)
@@ -42,7 +42,7 @@ def _shot_tables(photons):
     pmf = np.where(rates > 0, np.exp(log_pmf), counts == 0)
     cdf = np.cumsum(pmf, axis=1)
     cdf[:, -1] = np.inf  # the clipped tail: every draw below 1 stops here at the latest
-    guide = np.stack([np.searchsorted(row, np.arange(_GUIDE) / _GUIDE, side="right") for row in cdf])
+    guide = np.stack([np.searchsorted(row, np.arange(_GUIDE) / _GUIDE, side="right") for row in cdf]).astype(np.int32)
     levels = np.floor(np.minimum(counts / photons, 1) * 255 + 1e-3).astype(np.uint8)
     return cdf, guide, levels
 

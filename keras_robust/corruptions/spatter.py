@@ -92,7 +92,8 @@ def equalize_hist(images):
 
 def canny(images, low, high):
     """OpenCV's ``Canny`` (3×3 Sobel, L1 magnitude) of every image ``(N, H, W)`` with values in 0..255."""
-    padded = np.pad(images.astype(np.int64), ((0, 0), (1, 1), (1, 1)), mode="edge")
+    # float32 holds these integer gradients exactly
+    padded = np.pad(images.astype(np.float32), ((0, 0), (1, 1), (1, 1)), mode="edge")
     smooth = np.array([1, 2, 1])
     dx = ndimage.correlate1d(ndimage.correlate1d(padded, [-1, 0, 1], axis=2), smooth, axis=1)[:, 1:-1, 1:-1]
     dy = ndimage.correlate1d(ndimage.correlate1d(padded, [-1, 0, 1], axis=1), smooth, axis=2)[:, 1:-1, 1:-1]
@@ -105,7 +106,7 @@ def canny(images, low, high):
     ax, ay = np.abs(dx), np.abs(dy)
     horizontal = ay < ax * _TAN_22_5
     vertical = ay > ax * (2 + _TAN_22_5)  # tan 67.5° = 1 + sqrt(2)
-    same_sign = (dx ^ dy) >= 0
+    same_sign = (dx < 0) == (dy < 0)
     keep_h = (magnitude > neighbour(0, -1)) & (magnitude >= neighbour(0, 1))
     keep_v = (magnitude > neighbour(-1, 0)) & (magnitude >= neighbour(1, 0))
     keep_d = np.where(
