@@ -261,3 +261,5 @@ def test_corrupt_dataset_is_seeded_per_element_and_keeps_shapes(cifar_like):
     assert [x.shape for x in single.as_numpy_iterator()] == [(32, 32, 3)] * 4
     with pytest.raises(ValueError, match="Received: severity=9"):
         corruptions.corrupt_dataset(batched, "fog", 9)
+    with pytest.raises(ValueError, match="Received: seed='a'"):
+        corruptions.corrupt_dataset(batched, "fog", 1, seed="a")

@@ -50,16 +50,20 @@ def local_shuffle(pixels, offsets, delta):
     """In place, swaps pixel ``(H - delta - i, W - delta - j)`` with the one ``offsets[:, i, j]`` = (dx, dy) away, for
     every ``i, j`` in the reference's order (rows from the bottom, columns from the right), in wavefront groups."""
     n, h, w, c = pixels.shape
+    schedule = _wavefront(h, w, delta)
+    if schedule is None:
+        return
+    row_index, col_index, bounds = schedule
     # one opaque item per pixel (all its channels) makes every swap a cheap 1-D gather and scatter
     flat = pixels.reshape(n * h * w, c).view(np.dtype((np.void, c))).reshape(-1)
     image_start = (np.arange(n) * (h * w))[:, None]
-    for row_index, col_index in _wavefront(h, w, delta):
-        rows = h - delta - row_index
-        cols = w - delta - col_index
-        dx = offsets[:, row_index, col_index, 0]
-        dy = offsets[:, row_index, col_index, 1]
-        here = (image_start + (rows * w + cols)[None, :]).ravel()
-        there = (image_start + (rows + dy) * w + (cols + dx)).ravel()
+    rows, cols = h - delta - row_index, w - delta - col_index
+    # every swap's two flat indices, in wavefront order: a step is a slice of columns
+    here_all = image_start + (rows * w + cols)[None, :]
+    there_all = image_start + (rows + offsets[:, row_index, col_index, 1]) * w + cols + offsets[:, row_index, col_index, 0]
+    for start, stop in bounds:
+        here = here_all[:, start:stop].ravel()
+        there = there_all[:, start:stop].ravel()
         first = flat[here]
         flat[here] = flat[there]
         flat[there] = first
@@ -67,15 +71,20 @@ def local_shuffle(pixels, offsets, delta):
 
 @functools.lru_cache(maxsize=32)
 def _wavefront(h, w, delta):
-    """Groups of mutually disjoint swaps, in an order that keeps every overlapping pair in the reference's order."""
+    """Swap positions ``(row_index, col_index)`` grouped into steps of mutually disjoint swaps, in an order that keeps
+    every overlapping pair in the reference's order; ``bounds`` holds each step's slice."""
     n_rows, n_cols = h - 2 * delta, w - 2 * delta
     if n_rows <= 0 or n_cols <= 0:
-        return ()
+        return None
     stride = 2 * delta + 1
-    steps = []
+    rows, cols, bounds = [], [], []
+    start = 0
     for step in range(n_cols + (n_rows - 1) * stride):
         row_index = np.arange(n_rows)
         col_index = step - row_index * stride
         keep = (col_index >= 0) & (col_index < n_cols)
-        steps.append((row_index[keep], col_index[keep]))
-    return tuple(steps)
+        rows.append(row_index[keep])
+        cols.append(col_index[keep])
+        bounds.append((start, start + int(keep.sum())))
+        start = bounds[-1][1]
+    return np.concatenate(rows), np.concatenate(cols), tuple(bounds)

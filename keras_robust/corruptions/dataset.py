@@ -33,6 +33,8 @@ def corrupt_dataset(dataset, name, severity, *, preset="cifar", seed=None, num_p
 
     _check_name(name)
     _check_severity(severity)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise ValueError(f"`seed` must be None or an integer. Received: seed={seed!r}.")
 
     def corrupt_numpy(index, images):
         element_seed = None if seed is None else (int(seed), int(index))
