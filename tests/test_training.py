@@ -49,6 +49,16 @@ def state_arrays(model):
     return [v.numpy() for v in model.variables + model.optimizer.variables]
 
 
+@pytest.mark.parametrize("module", ["recipes", "sgd_with_l2", "pipeline"])
+def test_docstring_examples(module):
+    import doctest
+    import importlib
+
+    tested = importlib.import_module(f"keras_robust.training.{module}")
+    result = doctest.testmod(tested, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
+
+
 def test_recipes_are_the_papers():
     resnet, densenet, lenet = RECIPES["resnet"], RECIPES["densenet"], RECIPES["lenet"]
     assert (resnet.epochs, resnet.batch_size, resnet.learning_rate, resnet.milestones, resnet.weight_decay) == (

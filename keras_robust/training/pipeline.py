@@ -70,12 +70,11 @@ def training_dataset(images, labels, batch_size, *, epochs, seed, start_epoch=0,
 
     Example:
 
-    ```python
-    import numpy as np
-    images = np.zeros((10, 32, 32, 3), "uint8")
-    dataset = training_dataset(images, np.arange(10), 4, epochs=2, seed=0, augment=True)
-    assert len(list(dataset)) == 6
-    ```
+    >>> import numpy as np
+    >>> images = np.zeros((10, 32, 32, 3), "uint8")
+    >>> dataset = training_dataset(images, np.arange(10), 4, epochs=2, seed=0, augment=True)
+    >>> [tuple(labels.shape) for _, labels in dataset]
+    [(4,), (4,), (2,), (4,), (4,), (2,)]
     """
     images, labels = _validate(images, labels)
     count = len(images)

@@ -28,9 +28,10 @@ class Recipe:
 
     Example:
 
-    ```python
-    recipe = RECIPES["resnet"].shortened(20)   # milestones 8, 12, 16
-    ```
+    >>> RECIPES["resnet"].shortened(20).milestones
+    (8, 12, 16)
+    >>> RECIPES["resnet"].shortened(20).learning_rate_at(12)
+    0.001...
     """
 
     name: str

@@ -21,9 +21,9 @@ class SGDWithL2(keras.optimizers.SGD):
 
     Example:
 
-    ```python
-    optimizer = SGDWithL2(l2=1e-4, learning_rate=0.1, momentum=0.9, nesterov=True)
-    ```
+    >>> optimizer = SGDWithL2(l2=1e-4, learning_rate=0.1, momentum=0.9, nesterov=True)
+    >>> optimizer.get_config()["l2"]
+    0.0001
     """
 
     def __init__(self, l2=0.0, **kwargs):
