@@ -248,6 +248,20 @@ def test_distribute_names_are_checked(monkeypatch):
         distribution_strategy("multiworker")
 
 
+def test_only_the_chief_writes():
+    from keras_robust.training.trainer import is_chief
+
+    def task(cluster, task_type, task_id):
+        spec = tf.train.ClusterSpec(cluster)
+        return tf.distribute.cluster_resolver.SimpleClusterResolver(spec, task_type=task_type, task_id=task_id)
+
+    workers = {"worker": ["a:1", "b:1"]}
+    assert is_chief(None) and is_chief(tf.distribute.get_strategy().cluster_resolver)
+    assert is_chief(task(workers, "worker", 0)) and not is_chief(task(workers, "worker", 1))
+    with_chief = {"chief": ["c:1"], **workers}
+    assert is_chief(task(with_chief, "chief", 0)) and not is_chief(task(with_chief, "worker", 0))
+
+
 def invoke(*args):
     return CliRunner().invoke(cli, [str(a) for a in args])
 

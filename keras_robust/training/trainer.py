@@ -42,15 +42,13 @@ def distribution_strategy(distribute=None):
     raise ValueError(f"`distribute` must be one of {DISTRIBUTIONS} or None. Received: distribute={distribute!r}")
 
 
-def _is_chief(strategy):
-    # Only the chief of a multi-worker cluster writes files.
-    resolver = getattr(strategy.extended, "_cluster_resolver", None)
-    if resolver is None or not resolver.cluster_spec().as_dict():
+def is_chief(cluster_resolver):
+    """Whether this task writes the files: always, except on the non-chief workers of a cluster."""
+    cluster = cluster_resolver.cluster_spec().as_dict() if cluster_resolver else {}
+    if not cluster:
         return True
-    task_type, task_id = resolver.task_type, resolver.task_id
-    if task_type == "chief":
-        return True
-    return task_type == "worker" and task_id == 0 and "chief" not in resolver.cluster_spec().as_dict()
+    task_type, task_id = cluster_resolver.task_type, cluster_resolver.task_id
+    return task_type == "chief" or (task_type == "worker" and task_id == 0 and "chief" not in cluster)
 
 
 class EpochCheckpoint(keras.callbacks.Callback):
@@ -176,7 +174,7 @@ def fit(
     monitor = "val_accuracy" if validation is not None else "accuracy"
     saver = EpochCheckpoint(
         output_dir, recipe, config=config, monitor=monitor, best=state["best"] if state else -np.inf,
-        rows=rows, write=_is_chief(strategy),
+        rows=rows, write=is_chief(strategy.cluster_resolver),
     )
     if start_epoch < recipe.epochs:
         dataset = training_dataset(
