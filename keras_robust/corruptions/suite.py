@@ -42,7 +42,7 @@ _CORRUPTIONS = {
 
 
 def names(subset=None):
-    """Names of the corruptions, in the order of the CIFAR-10-C paper's figure.
+    """Names of the 19 corruptions, grouped noise, blur, weather, digital (the push–pull paper's grouping).
 
     Args:
         subset: ``None`` for all 19, or one of ``"noise"``, ``"blur"``, ``"weather"``, ``"digital"``.
