@@ -2,9 +2,9 @@
 
 import click
 
-from keras_robust.cli.rank import _levels
-from keras_robust.deepcorrect.builder import UNITS
-from keras_robust.deepcorrect.distortions import LEVELS
+from keras_robust.cli.rank import DISTORTIONS, _levels
+
+UNITS = ("full", "bottleneck", "rank_constrained")  # keras_robust.deepcorrect.builder.UNITS
 
 
 @click.command()
@@ -15,7 +15,7 @@ from keras_robust.deepcorrect.distortions import LEVELS
 @click.option("--ranking", type=click.Path(), help="JSON file written by `robust-cli rank` (deepcorrect only).")
 @click.option("--data", required=True, type=click.Path(), help="Labelled training images (folder or .tar.gz).")
 @click.option("--split", default="test", show_default=True, help="Split of --data to read (archive folder or tfds split).")
-@click.option("--distortion", required=True, type=click.Choice(sorted(LEVELS)))
+@click.option("--distortion", required=True, type=click.Choice(DISTORTIONS))
 @click.option("--levels", default=None, help="Comma-separated distortion levels (default: the CIFAR levels).")
 @click.option("--beta", default=0.75, show_default=True, type=click.FloatRange(0, 1, min_open=True))
 @click.option("--unit", default="bottleneck", show_default=True, type=click.Choice(UNITS))

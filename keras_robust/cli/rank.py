@@ -2,14 +2,16 @@
 
 import click
 
-from keras_robust.deepcorrect.distortions import LEVELS
+# Kept literal so that `robust-cli --help` does not import Keras; the
+# library checks them again (keras_robust.deepcorrect.distortions.LEVELS).
+DISTORTIONS = ("awgn", "gaussian_blur")
 
 
 @click.command()
 @click.argument("model")
 @click.option("--data", required=True, type=click.Path(), help="Labelled images: a folder or a .tar.gz of <class>/<image> files.")
 @click.option("--split", default="test", show_default=True, help="Split of --data to read (archive folder or tfds split).")
-@click.option("--distortion", required=True, type=click.Choice(sorted(LEVELS)))
+@click.option("--distortion", required=True, type=click.Choice(DISTORTIONS))
 @click.option("--levels", default=None, help="Comma-separated distortion levels (default: the CIFAR levels).")
 @click.option("--layers", default=None, help="Comma-separated layer names (default: every Conv2D).")
 @click.option("--images", "limit", default=500, show_default=True, type=click.IntRange(min=1))
