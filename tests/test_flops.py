@@ -80,3 +80,14 @@ def test_paper_deepcorrect_flops_and_parameters(paper_model, unit):
     if expected_total is not None:
         assert count_flops(corrected) == pytest.approx(expected_total, rel=0.05)
         assert trainable_parameters(corrected) == pytest.approx(expected_parameters, rel=0.05)
+
+
+def test_push_pull_counts_push_and_pull_convolutions():
+    import keras
+
+    from keras_robust.layers import PushPull2D
+    from keras_robust.utils import count_flops
+
+    model = keras.Sequential([keras.Input((32, 32, 3)), PushPull2D(16, 3, padding="same")])
+    # 3x3 push and 7x7 pull kernels, 16 filters, 3 channels, 32x32 outputs
+    assert count_flops(model) == 32 * 32 * 16 * 3 * (9 + 49)

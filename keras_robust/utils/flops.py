@@ -4,7 +4,7 @@ import math
 
 import keras
 
-from keras_robust.layers import ChannelCorrection, CorrectionUnit
+from keras_robust.layers import ChannelCorrection, CorrectionUnit, PushPull2D
 
 
 def _conv_flops(layer, input_shape, output_shape):
@@ -41,6 +41,10 @@ def _layer_flops(layer, input_shape):
     if isinstance(layer, keras.Model):
         return count_flops(layer), tuple(layer.compute_output_shape(input_shape))
     output_shape = tuple(layer.compute_output_shape(input_shape))
+    if isinstance(layer, PushPull2D):
+        # the push and the pull convolution, each k_h·k_w·C multiply-adds per output value
+        taps = math.prod(layer.kernel_size) + math.prod(layer.pull_size)
+        return math.prod(output_shape[1:]) * taps * input_shape[-1], output_shape
     if isinstance(layer, keras.layers.Dense):
         return math.prod(input_shape[1:]) * layer.units, output_shape
     if hasattr(layer, "kernel_size") and hasattr(layer, "kernel"):
@@ -53,7 +57,8 @@ def count_flops(model, per_layer=False):
 
     A k×k convolution from C to N maps of output size H'×W' counts
     N·k²·C·H'·W' (divided by its groups), a dense layer its inputs times
-    its units; other layers (batch normalization, pooling, activations) count
+    its units; a `PushPull2D` layer counts its push and its pull convolution;
+    other layers (batch normalization, pooling, activations) count
     nothing. Correction units and nested models are counted through.
 
     Args:
