@@ -52,7 +52,7 @@ def _has_split(source, split):
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def train(model, dataset, output, recipe_name, epochs, batch_size, learning_rate, split, validation,
           validation_split, no_validation, limit, validation_limit, data_dir, download, seed, distribute, quiet):
-    """Train MODEL (e.g. ResNet20, ResNet20PP, LeNetA) on --dataset with the papers' recipe.
+    """Train MODEL (ResNet20, ResNet20PP, LeNetA, ...) on --dataset with the papers' recipe.
 
     Every epoch writes checkpoint.npz, last.keras, best.keras and a row of log.csv into --output; killed,
     the same command resumes from the last finished epoch.
