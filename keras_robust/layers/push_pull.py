@@ -251,9 +251,13 @@ class PushPull2D(keras.layers.Layer):
             data_format=self.data_format,
         )
         if bias is not None:
-            shape = (1, 1, 1, -1) if self.data_format == "channels_last" else (1, -1, 1, 1)
-            outputs = outputs + ops.reshape(bias, shape)
+            outputs = outputs + self._per_channel(bias)
         return outputs
+
+    def _per_channel(self, vector):
+        """`vector` of one value per filter, shaped to broadcast over the output maps."""
+        shape = (1, 1, 1, -1) if self.data_format == "channels_last" else (1, -1, 1, 1)
+        return ops.reshape(vector, shape)
 
     def _pad_for_pull(self, inputs):
         # With "valid" padding the larger pull kernel needs the input grown by
@@ -288,9 +292,8 @@ class PushPull2D(keras.layers.Layer):
             )
         if self.alpha_weight is None:
             return push - self.alpha * pull
-        alpha = ops.relu(self.alpha_weight)
-        shape = (1, 1, 1, -1) if self.data_format == "channels_last" else (1, -1, 1, 1)
-        return push - ops.reshape(ops.cast(alpha, pull.dtype), shape) * pull
+        alpha = ops.cast(ops.relu(self.alpha_weight), pull.dtype)
+        return push - self._per_channel(alpha) * pull
 
     def compute_output_shape(self, input_shape):
         if self.data_format == "channels_last":
