@@ -19,17 +19,30 @@ ACCEPTED = (
 )
 
 
+def decode_image_file(file, gray_as_gray=True):
+    """One image file (a path or a binary file object) as a uint8 array (H, W) or (H, W, 3).
+
+    Gray images stay 2-D when `gray_as_gray`, everything else becomes RGB. Decoding uses Pillow, which the
+    `plots` and `test` extras install; without it a clear error says so.
+    """
+    try:
+        from PIL import Image
+    except ImportError:
+        raise ValueError(
+            "Reading image files needs Pillow: pip install pillow (or the package's 'plots' extra)."
+        ) from None
+    with Image.open(file) as image:
+        gray = gray_as_gray and image.mode in ("L", "1", "I;16")
+        return np.asarray(image.convert("L" if gray else "RGB"))
+
+
 def _decode(files):
     """Decoded uint8 images of `(class_name, file object)` pairs, with labels."""
-    from PIL import Image
-
     pairs = sorted(files, key=lambda pair: pair[0])
     class_names = sorted({name for name, _, _ in pairs})
     images, labels = [], []
     for class_name, _, read in pairs:
-        with Image.open(read()) as image:
-            mode = "L" if image.mode in ("L", "1", "I;16") else "RGB"
-            images.append(np.asarray(image.convert(mode)))
+        images.append(decode_image_file(read()))
         labels.append(class_names.index(class_name))
     shapes = {image.shape for image in images}
     if len(shapes) != 1:

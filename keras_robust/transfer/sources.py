@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from keras_robust.datasets import load_images, load_mnist_test
-from keras_robust.datasets.image_source import IMAGE_SUFFIXES
+from keras_robust.datasets.image_source import IMAGE_SUFFIXES, decode_image_file
 from keras_robust.transfer.cache import fingerprint
 from keras_robust.transfer.features import fit_images
 
@@ -73,13 +73,9 @@ class FolderSource:
         self.identity = {"folder": str(root), "files_sha256": hashlib.sha256(listing.encode()).hexdigest()}
 
     def images(self, indices, size, channels=3, batch_size=256):
-        from PIL import Image
-
         for start in range(0, len(indices), batch_size):
-            batch = []
-            for index in indices[start:start + batch_size]:
-                with Image.open(self._paths[index]) as image:
-                    batch.append(np.asarray(image.convert("RGB")))
+            chosen = indices[start:start + batch_size]
+            batch = [decode_image_file(self._paths[index], gray_as_gray=False) for index in chosen]
             yield fit_images(batch, size, channels)
 
 
