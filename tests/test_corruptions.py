@@ -151,20 +151,20 @@ def test_hsv_corruptions_and_contrast_follow_their_formulas():
         assert np.abs(corruptions.corrupt(images, "contrast", severity) - expected).max() <= 1
 
 
-def test_glass_blur_wavefront_equals_the_sequential_swaps():
+def test_glass_blur_shuffle_equals_the_reference_loop():
     rng = np.random.default_rng(0)
-    for delta, h, w in ((1, 32, 32), (4, 30, 27)):
-        pixels = rng.integers(0, 256, (2, h, w, 3), dtype=np.uint8)
+    for delta, h, w, c in ((1, 32, 32, 3), (4, 30, 27, 3), (2, 20, 24, 1)):
+        pixels = rng.integers(0, 256, (2, h, w, c), dtype=np.uint8)
         offsets = rng.integers(-delta, delta, size=(2, h - 2 * delta, w - 2 * delta, 2))
         ours = pixels.copy()
         blur.local_shuffle(ours, offsets, delta)
         for n in range(2):
+            x = pixels[n]
             for i, row in enumerate(range(h - delta, delta, -1)):
                 for j, col in enumerate(range(w - delta, delta, -1)):
                     dx, dy = offsets[n, i, j]
-                    kept = pixels[n, row, col].copy()
-                    pixels[n, row, col] = pixels[n, row + dy, col + dx]
-                    pixels[n, row + dy, col + dx] = kept
+                    # the generators' statement, verbatim: on pixel views it copies the neighbour, it does not swap
+                    x[row, col], x[row + dy, col + dx] = x[row + dy, col + dx], x[row, col]
         np.testing.assert_array_equal(ours, pixels)
 
 
