@@ -130,6 +130,17 @@ def test_pixelate_and_jpeg_equal_pillow(preset, cifar_like):
             np.testing.assert_array_equal(ours_compressed, np.asarray(Image.open(buffer)))
 
 
+def test_numpy_pixelate_equals_pillow_on_odd_sizes():
+    for height, width in ((37, 29), (50, 81), (33, 120)):
+        images = smooth_images(2, max(height, width), seed=6)[:, :height, :width]
+        for factor in (0.6, 0.25):
+            small = (int(height * factor), int(width * factor))
+            ours = geometry.pil_box_resize(geometry.pil_box_resize(images, *small), height, width)
+            for image, pixelated in zip(images, ours):
+                expected = Image.fromarray(image).resize(small[::-1], Image.BOX).resize((width, height), Image.BOX)
+                np.testing.assert_array_equal(pixelated, np.asarray(expected))
+
+
 def test_hsv_corruptions_and_contrast_follow_their_formulas():
     images = smooth_images(1, 8, seed=5)
     images[0, 0, :3] = (90, 90, 90)  # grey pixels: hue 0, so a saturation offset tints them red

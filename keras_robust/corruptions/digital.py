@@ -25,21 +25,21 @@ def saturate(images, params, rng):
 def pixelate(pixels, factor, rng):
     """Shrinks by ``factor`` and enlarges back, both with Pillow's box filter (uint8 in, uint8 out).
 
-    Pillow's C resampler runs when Pillow is installed; without it, :func:`geometry.pil_box_resize` gives the same
-    bytes in NumPy, more slowly.
+    Shrinking runs Pillow's C resampler when Pillow is installed, :func:`geometry.pil_box_resize` (the same bytes,
+    more slowly) otherwise; enlarging is a gather of pixels either way.
     """
     _, h, w, _ = pixels.shape
     small_h, small_w = max(int(h * factor), 1), max(int(w * factor), 1)
     try:
         from PIL import Image
     except ImportError:
-        return geometry.pil_box_resize(geometry.pil_box_resize(pixels, small_h, small_w), h, w)
-    out = np.empty_like(pixels)
-    for index, image in enumerate(pixels):
-        picture = Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image)
-        resized = picture.resize((small_w, small_h), Image.BOX).resize((w, h), Image.BOX)
-        out[index] = np.asarray(resized).reshape(out.shape[1:])
-    return out
+        small = geometry.pil_box_resize(pixels, small_h, small_w)
+    else:
+        small = np.stack([
+            np.asarray(Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).resize((small_w, small_h), Image.BOX))
+            for image in pixels
+        ]).reshape(len(pixels), small_h, small_w, -1)
+    return geometry.pil_box_resize(small, h, w)
 
 
 def jpeg_compression(pixels, quality, rng):
