@@ -50,24 +50,23 @@ def _distance_to(edges):
     """
     n, h, w = edges.shape
     a, b, c = 1.0, 1.4, 2.1969
-    distance = np.full((n, h + 4, w + 4), 1e6)
-    distance[:, 2:-2, 2:-2] = np.where(edges, 0.0, 1e6)
+    # rows first, so that every row of the batch is one contiguous block; two rows and columns of margin
+    distance = np.full((h + 4, n, w + 4), 1e6)
+    distance[2:-2, :, 2:-2] = np.where(edges.transpose(1, 0, 2), 0.0, 1e6)
     chain = np.arange(w) * a
-    for i in range(2, h + 2):
-        above, above2 = distance[:, i - 1], distance[:, i - 2]
-        row = np.minimum.reduce([
-            distance[:, i, 2:-2], above[:, 2:-2] + a, above[:, 1:-3] + b, above[:, 3:-1] + b, above[:, :-4] + c,
-            above[:, 4:] + c, above2[:, 1:-3] + c, above2[:, 3:-1] + c,
-        ])
-        distance[:, i, 2:-2] = np.minimum.accumulate(row - chain, axis=1) + chain
-    for i in range(h + 1, 1, -1):
-        below, below2 = distance[:, i + 1], distance[:, i + 2]
-        row = np.minimum.reduce([
-            distance[:, i, 2:-2], below[:, 2:-2] + a, below[:, 1:-3] + b, below[:, 3:-1] + b, below[:, :-4] + c,
-            below[:, 4:] + c, below2[:, 1:-3] + c, below2[:, 3:-1] + c,
-        ])
-        distance[:, i, 2:-2] = (np.minimum.accumulate((row + chain)[:, ::-1], axis=1)[:, ::-1]) - chain
-    distance = distance[:, 2:-2, 2:-2]
+    for rows, sign in ((range(2, h + 2), 1), (range(h + 1, 1, -1), -1)):
+        for i in rows:
+            near, far, row = distance[i - sign], distance[i - 2 * sign], distance[i, :, 2:-2]
+            # the mask's cells in the two rows already done: straight (a), diagonal (b), knight's moves (c)
+            np.minimum(row, near[:, 2:-2] + a, out=row)
+            np.minimum(row, np.minimum(near[:, 1:-3], near[:, 3:-1]) + b, out=row)
+            knight = np.minimum(np.minimum(near[:, :-4], near[:, 4:]), np.minimum(far[:, 1:-3], far[:, 3:-1]))
+            np.minimum(row, knight + c, out=row)
+            if sign == 1:
+                row[:] = np.minimum.accumulate(row - chain, axis=1) + chain
+            else:
+                row[:] = np.minimum.accumulate((row + chain)[:, ::-1], axis=1)[:, ::-1] - chain
+    distance = distance[2:-2, :, 2:-2].transpose(1, 0, 2)
     return np.where(edges.any(axis=(1, 2), keepdims=True), distance, 20.0)
 
 
@@ -91,34 +90,44 @@ def equalize_hist(images):
 
 
 def canny(images, low, high):
-    """OpenCV's ``Canny`` (3×3 Sobel, L1 magnitude) of every image ``(N, H, W)`` with values in 0..255."""
+    """OpenCV's ``Canny`` (3×3 Sobel, L1 magnitude) of every image ``(N, H, W)`` with values in 0..255.
+
+    Non-maximum suppression looks only at the pixels above ``low``, a small part of a drop layer.
+    """
     # float32 holds these integer gradients exactly
     padded = np.pad(images.astype(np.float32), ((0, 0), (1, 1), (1, 1)), mode="edge")
-    smooth = np.array([1, 2, 1])
-    dx = ndimage.correlate1d(ndimage.correlate1d(padded, [-1, 0, 1], axis=2), smooth, axis=1)[:, 1:-1, 1:-1]
-    dy = ndimage.correlate1d(ndimage.correlate1d(padded, [-1, 0, 1], axis=1), smooth, axis=2)[:, 1:-1, 1:-1]
-    magnitude = np.abs(dx) + np.abs(dy)
-    m = np.pad(magnitude, ((0, 0), (1, 1), (1, 1)))
-
-    def neighbour(dr, dc):
-        return m[:, 1 + dr : m.shape[1] - 1 + dr, 1 + dc : m.shape[2] - 1 + dc]
-
-    ax, ay = np.abs(dx), np.abs(dy)
-    horizontal = ay < ax * _TAN_22_5
-    vertical = ay > ax * (2 + _TAN_22_5)  # tan 67.5° = 1 + sqrt(2)
-    same_sign = (dx < 0) == (dy < 0)
-    keep_h = (magnitude > neighbour(0, -1)) & (magnitude >= neighbour(0, 1))
-    keep_v = (magnitude > neighbour(-1, 0)) & (magnitude >= neighbour(1, 0))
-    keep_d = np.where(
-        same_sign,
-        (magnitude > neighbour(-1, -1)) & (magnitude > neighbour(1, 1)),
-        (magnitude > neighbour(-1, 1)) & (magnitude > neighbour(1, -1)),
+    along_cols = padded[:, :, 2:] - padded[:, :, :-2]
+    dx = along_cols[:, :-2] + 2 * along_cols[:, 1:-1] + along_cols[:, 2:]
+    along_rows = padded[:, 2:] - padded[:, :-2]
+    dy = along_rows[:, :, :-2] + 2 * along_rows[:, :, 1:-1] + along_rows[:, :, 2:]
+    n, h, w = images.shape
+    magnitude = np.zeros((n, h + 2, w + 2), np.float32)
+    magnitude[:, 1:-1, 1:-1] = np.abs(dx) + np.abs(dy)
+    where = np.flatnonzero(magnitude > low)  # flat indices into the zero-bordered magnitude
+    image, rest = np.divmod(where, (h + 2) * (w + 2))
+    row, col = np.divmod(rest, w + 2)
+    inner = (image * h + row - 1) * w + col - 1  # the same pixels in the (N, H, W) gradients
+    gx, gy = dx.reshape(-1)[inner], dy.reshape(-1)[inner]
+    ax, ay = np.abs(gx), np.abs(gy)
+    flat = magnitude.reshape(-1)
+    centre = flat[where]
+    stride = w + 2
+    # the neighbour pair across the edge: horizontal, vertical or one of the diagonals
+    step = np.where(
+        ay < ax * _TAN_22_5, 1, np.where(ay > ax * (2 + _TAN_22_5), stride, np.where((gx < 0) == (gy < 0), stride + 1, stride - 1))
     )
-    local_max = np.where(horizontal, keep_h, np.where(vertical, keep_v, keep_d)) & (magnitude > low)
+    before, after = flat[where - step], flat[where + step]
+    # OpenCV keeps a horizontal or vertical maximum that equals its right or lower neighbour, not a diagonal one
+    straight = (step == 1) | (step == stride)
+    keep = (centre > before) & np.where(straight, centre >= after, centre > after)
+    local_max = np.zeros(n * h * w, bool)
+    local_max[inner[keep]] = True
+    local_max = local_max.reshape(n, h, w)
+    strong_seeds = inner[keep & (centre > high)]
     structure = np.zeros((3, 3, 3), bool)
     structure[1] = True
     labels, count = ndimage.label(local_max, structure=structure)
     strong = np.zeros(count + 1, bool)
-    strong[labels[local_max & (magnitude > high)]] = True
+    strong[labels.reshape(-1)[strong_seeds]] = True
     strong[0] = False
     return strong[labels]
