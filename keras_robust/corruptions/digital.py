@@ -1,5 +1,7 @@
 """Digital corruptions: contrast, elastic transform, saturate (``[0, 1]`` floats), pixelate and JPEG (uint8)."""
 
+import functools
+
 import numpy as np
 
 from keras_robust.corruptions import color, filters, geometry
@@ -44,12 +46,24 @@ def pixelate(pixels, factor, rng):
 
 def jpeg_compression(pixels, quality, rng):
     """Encodes and decodes every image as JPEG at ``quality`` (libjpeg through TensorFlow; uint8 in and out)."""
+    return _jpeg_round_trip()(pixels, quality).numpy()
+
+
+@functools.cache
+def _jpeg_round_trip():
+    """One traced TensorFlow function for every batch shape and quality: a single call per batch, run in C++."""
     import tensorflow as tf
 
-    # libjpeg's accurate integer IDCT, as Pillow decodes: the output equals Pillow's save/open round trip
-    return np.stack(
-        [tf.io.decode_jpeg(tf.io.encode_jpeg(image, quality=quality), dct_method="INTEGER_ACCURATE").numpy() for image in pixels]
-    )
+    def round_trip(images, quality):
+        # libjpeg's accurate integer IDCT, as Pillow decodes: the output equals Pillow's save/open round trip
+        def one(image):
+            encoded = tf.raw_ops.EncodeJpegVariableQuality(images=image, quality=quality)
+            return tf.io.decode_jpeg(encoded, dct_method="INTEGER_ACCURATE")
+
+        return tf.map_fn(one, images, fn_output_signature=tf.uint8)
+
+    signature = [tf.TensorSpec([None, None, None, None], tf.uint8), tf.TensorSpec([], tf.int32)]
+    return tf.function(round_trip, input_signature=signature)
 
 
 def elastic_transform(images, params, rng):

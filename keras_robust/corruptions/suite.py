@@ -10,8 +10,8 @@ import numpy as np
 from keras_robust.corruptions import blur, color, digital, noise, spatter, weather
 from keras_robust.corruptions.parameters import FROST_TEXTURE_SCALE, PRESETS, SUBSETS
 
-# pixel values per chunk of images: float32 temporaries of 4 MB stay in cache, and the chunks run on all cores
-_CHUNK_VALUES = 1 << 20
+# pixel values per chunk of images: float32 temporaries of 8 MB, and enough chunks to keep all cores busy
+_CHUNK_VALUES = 1 << 21
 _TRUNCATION_SLACK = 1e-3  # float32 round-off must not turn 100.0 into 99 when truncating like np.uint8
 
 
