@@ -1,6 +1,7 @@
 """keras_robust.corruptions: the 19 corruptions, the papers' distortions and the tf.data form."""
 
 import colorsys
+from concurrent.futures import ThreadPoolExecutor
 import io
 
 import numpy as np
@@ -8,7 +9,7 @@ import pytest
 from PIL import Image
 
 from keras_robust import corruptions
-from keras_robust.corruptions import blur, filters, geometry, spatter
+from keras_robust.corruptions import blur, filters, geometry, spatter, suite
 
 RANDOM = (
     "gaussian_noise", "shot_noise", "impulse_noise", "speckle_noise", "glass_blur", "motion_blur",
@@ -85,6 +86,19 @@ def test_same_seed_same_bytes_other_seed_other_bytes(cifar_like):
         assert (first.tobytes() != other.tobytes()) == (name in RANDOM), name
     fresh = [corruptions.corrupt(cifar_like, "gaussian_noise", 1) for _ in range(2)]
     assert fresh[0].tobytes() != fresh[1].tobytes()
+
+
+def test_the_bytes_do_not_depend_on_the_number_of_threads(monkeypatch):
+    images = np.repeat(smooth_images(2, 32, seed=8), 3, axis=0)
+    # chunks of two images: three chunks, each with its own random stream
+    monkeypatch.setattr(suite, "_CHUNK_VALUES", 2 * 32 * 32 * 3)
+    names = ("gaussian_noise", "glass_blur", "spatter", "jpeg_compression")
+    threaded = [corruptions.corrupt(images, name, 3, seed=11) for name in names]
+    monkeypatch.setattr(suite, "_thread_pool", lambda: ThreadPoolExecutor(1))
+    for name, expected in zip(names, threaded):
+        np.testing.assert_array_equal(corruptions.corrupt(images, name, 3, seed=11), expected)
+    # the same two images in other chunks draw other noise
+    assert not np.array_equal(threaded[0][:2], threaded[0][2:4])
 
 
 @pytest.mark.parametrize(
