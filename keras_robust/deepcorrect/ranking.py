@@ -6,8 +6,11 @@ from dataclasses import dataclass, field
 
 import keras
 import numpy as np
+from keras import ops
 
-from keras_robust.deepcorrect.graph import as_functional, correction_point, cut, rebuild
+from keras_robust.deepcorrect.graph import (
+    as_functional, correction_point, cut, has_activation, ordered_nodes, rebuild,
+)
 
 
 @dataclass
@@ -93,14 +96,6 @@ def _accuracy(model, images, labels, batch_size):
     return float(np.mean(np.argmax(predictions, axis=-1) == labels))
 
 
-def _swapped(distorted_point, clean_point, filters):
-    """Copies of the distorted activations, channel `filters[i]` clean in copy i."""
-    copies = np.repeat(distorted_point[None], len(filters), axis=0)
-    for i, j in enumerate(filters):
-        copies[i, ..., j] = clean_point[..., j]
-    return copies.reshape((-1,) + distorted_point.shape[1:])
-
-
 def _rank(model, layers, clean, distorted, labels, batch_size, correct_counts):
     """τ = p_swp - p_b per filter, from `correct_counts(model, point, ...)`."""
     model = as_functional(model)
@@ -122,12 +117,110 @@ def _run(model, inputs):
     return [np.asarray(o) for o in (outputs if isinstance(outputs, (list, tuple)) else [outputs])]
 
 
-def rank_filters(model, layers, clean, distorted, labels, *, filter_batch=16, batch_size=64):
+def _equal_batches(total, size):
+    """Batches of indices of one length, at most `size` (one traced shape).
+
+    Yields `(indices, used)`: the last batch repeats its own indices to
+    fill up; only the first `used` count.
+    """
+    size = -(-total // -(-total // size))
+    for start in range(0, total, size):
+        indices = np.arange(start, min(start + size, total))
+        yield np.resize(indices, size), len(indices)
+
+
+def _channelwise(node):
+    """Whether channel j of the node's output depends on channel j of its inputs only."""
+    op = node.operation
+    if isinstance(op, keras.layers.BatchNormalization):
+        return op.axis in (-1, len(node.input_tensors[0].shape) - 1)
+    local = (keras.layers.Add, keras.layers.ReLU, keras.layers.ZeroPadding2D, keras.layers.MaxPooling2D)
+    return isinstance(op, local) and getattr(op, "data_format", "channels_last") == "channels_last"
+
+
+def _linear_conv(op):
+    return (type(op) is keras.layers.Conv2D and op.groups == 1
+            and op.data_format == "channels_last" and not has_activation(op))
+
+
+def _plan(model, point_tensor):
+    """What a swap of one channel of `point_tensor` changes in the rest of the graph.
+
+    Returns `(tail_inputs, kinds, conv_inputs)`: the inputs of the nodes
+    that must run on every swapped copy, and for each its kind: `None` (not
+    changed by the swap), `"front"` (a channel-wise function of the point,
+    changed in the swapped channel only) or the linear `Conv2D` computing it
+    from a front tensor (changed by the convolution of that channel alone),
+    with `conv_inputs` the inputs of those convolutions.
+    """
+    changed, front, convs, rest = {id(point_tensor)}, {id(point_tensor)}, {}, []
+    for node in ordered_nodes(model):
+        inputs = [id(t) for t in node.input_tensors]
+        if not any(i in changed for i in inputs):
+            continue
+        outputs = [id(t) for t in node.outputs]
+        changed.update(outputs)
+        if _channelwise(node) and all(i in front for i in inputs if i in changed):
+            front.update(outputs)
+        elif _linear_conv(node.operation) and inputs[0] in front:
+            convs[outputs[0]] = node
+        else:
+            rest.append(node)
+    made = {id(t) for node in rest for t in node.outputs}
+    tail_inputs = {id(t): t for node in rest for t in node.input_tensors if id(t) not in made}
+    tail_inputs.update({id(t): t for t in model.outputs if id(t) not in made})
+    kinds = ["front" if i in front else convs[i].operation if i in convs else None for i in tail_inputs]
+    conv_inputs = [convs[i].input_tensors[0] for i in tail_inputs if i in convs]
+    return list(tail_inputs.values()), kinds, conv_inputs
+
+
+class _SwappedTail(keras.Model):
+    """The rest of the graph on copies of a batch, copy i with channel `filters[i]` swapped.
+
+    Called on `[filters, *distorted, *changes]`: the rest's inputs for the
+    distorted images, then one array per input whose kind is not `None`
+    (see `_plan`): its value with the whole point taken from the clean
+    images (`"front"`), or the change of the convolution's input.
+    """
+
+    def __init__(self, tail, kinds):
+        super().__init__(name="swapped_tail")
+        self.tail, self.kinds = tail, kinds
+
+    def call(self, inputs):
+        filters, distorted = inputs[0], inputs[1:len(self.kinds) + 1]
+        changes = iter(inputs[len(self.kinds) + 1:])
+        copies = ops.shape(filters)[0]
+        feed = []
+        for kind, value in zip(self.kinds, distorted):
+            if kind is None:
+                stacked = ops.repeat(value[None], copies, axis=0)
+            elif kind == "front":
+                swap = ops.one_hot(filters, value.shape[-1]) > 0
+                swap = ops.reshape(swap, (-1,) + (1,) * (len(value.shape) - 1) + (value.shape[-1],))
+                stacked = ops.where(swap, next(changes)[None], value[None])
+            else:  # conv(x + change of channel j) = conv(x) + conv of that channel's change
+                delta = ops.depthwise_conv(
+                    ops.take(next(changes), filters, axis=-1), ops.take(kind.kernel, filters, axis=2),
+                    kind.strides, kind.padding, dilation_rate=kind.dilation_rate,
+                )
+                delta = ops.reshape(delta, (-1,) + tuple(delta.shape[1:3]) + (copies, kind.filters))
+                stacked = value[None] + ops.transpose(delta, (3, 0, 1, 2, 4))
+            feed.append(ops.reshape(stacked, (-1,) + tuple(value.shape[1:])))
+        return self.tail(feed)
+
+
+def rank_filters(model, layers, clean, distorted, labels, *, filter_batch=16, batch_size=128):
     """Correction priority τ of every filter of `layers` (Algorithm 1).
 
-    For each layer the clean and distorted activations up to it (and every
-    other tensor the rest of the graph needs) are computed once; the rest of
-    the network then runs on `filter_batch` swapped copies at a time.
+    For each layer and batch of images, the activations up to it (and every
+    other tensor the rest of the graph needs) are computed once for the
+    clean and the distorted images; the rest of the network then runs on
+    `filter_batch` swapped copies at a time. Channel-wise layers right
+    after the swap (batch normalization, ReLU, additions, padding, max
+    pooling) change only the swapped channel, so they run once, on the
+    clean activations; a linear convolution that takes them adds the
+    convolution of that one channel's change to its output.
 
     Args:
         model: a functional or Sequential classifier (argmax of its output).
@@ -137,29 +230,42 @@ def rank_filters(model, layers, clean, distorted, labels, *, filter_batch=16, ba
             (several distortions or levels); τ is averaged over all of them.
         labels: integer labels of `clean`.
         filter_batch: filters whose swapped copies run in one batch.
-        batch_size: images per chunk (the tail sees `filter_batch` times more).
+        batch_size: images per chunk (the rest of the network sees
+            `filter_batch` times more).
 
     Returns:
         A `FilterRanking`.
     """
     def correct_counts(model, point, clean, distorted, labels):
         point_tensor, cut_tensors = cut(model, point)
-        where = [t is point_tensor for t in cut_tensors].index(True)
+        tail_inputs, kinds, conv_inputs = _plan(model, point_tensor)
+        cut_ids = [id(t) for t in cut_tensors]
+        wanted = list({id(t): t for t in tail_inputs + conv_inputs if id(t) not in cut_ids}.values())
         head = keras.Model(model.inputs, cut_tensors)
-        tail = keras.Model(cut_tensors, model.outputs)
+        middle = keras.Model(cut_tensors, wanted) if wanted else None
+        tail = _SwappedTail(keras.Model(tail_inputs, model.outputs), kinds)
         width = point_tensor.shape[-1]
         correct = np.zeros(width, dtype="int64")
-        for start in range(0, len(labels), batch_size):
-            chunk = slice(start, start + batch_size)
-            clean_point = _run(head, clean[chunk])[where]
-            distorted_cut = _run(head, distorted[chunk])
-            for first in range(0, width, filter_batch):
-                filters = list(range(first, min(first + filter_batch, width)))
-                feed = [np.concatenate([v] * len(filters)) for v in distorted_cut]
-                feed[where] = _swapped(distorted_cut[where], clean_point, filters)
-                predicted = np.argmax(_run(tail, feed)[0], axis=-1)
-                hits = predicted.reshape(len(filters), -1) == labels[chunk]
-                correct[filters] += hits.sum(axis=1)
+        for rows, count in _equal_batches(len(labels), batch_size):
+            # first half: the distorted images; second half: the same with the clean point
+            values = _run(head, np.concatenate([distorted[rows], clean[rows]]))
+            values = {i: np.concatenate([v[:len(rows)], v[len(rows):] if i == id(point_tensor) else v[:len(rows)]])
+                      for i, v in zip(cut_ids, values)}
+            if wanted:
+                values.update(zip(map(id, wanted), _run(middle, [values[i] for i in cut_ids])))
+            base = [values[id(t)][:len(rows)] for t in tail_inputs]
+            inputs_of_convs = iter(conv_inputs)
+            changes = []
+            for tensor, kind in zip(tail_inputs, kinds):
+                if kind == "front":
+                    changes.append(values[id(tensor)][len(rows):])
+                elif kind is not None:
+                    both = values[id(next(inputs_of_convs))]
+                    changes.append(both[len(rows):] - both[:len(rows)])
+            for filters, used in _equal_batches(width, filter_batch):
+                predicted = np.argmax(_run(tail, [filters] + base + changes)[0], axis=-1)
+                hits = predicted.reshape(len(filters), -1)[:used, :count] == labels[rows[:count]]
+                correct[filters[:used]] += hits.sum(axis=1)
         return correct
 
     return _rank(model, layers, clean, distorted, labels, batch_size, correct_counts)
