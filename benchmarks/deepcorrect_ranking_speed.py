@@ -2,9 +2,10 @@
 
 Ranks every filter of every Conv2D of the pretrained ResNet20 on CIFAR-10 JPEG
 test images under AWGN (σ = 20) twice, with `rank_filters` (each layer's
-activations computed once, the rest of the graph run on batches of swapped
-copies) and `naive_rank_filters` (the whole network once per filter), checks
-that the scores are identical and prints both times. Then prints the FLOPs
+activations and the channel-wise layers after it computed once, the rest of
+the graph run on batches of swapped copies) and `naive_rank_filters` (the
+whole network once per filter), checks that the scores are identical and
+prints both times. Then prints the FLOPs
 and measured inference time of ResNet20 DeepCorrect models relative to the
 base model, next to the paper's ratios (Tables III and IX).
 
@@ -26,6 +27,7 @@ from keras_robust.utils import count_flops
 PAPER_RATIOS = {  # FLOPs relative to the baseline, Tables III (AlexNet) and IX (ResNet18)
     "Deepcorr": (23.9 / 7.4, 3.5 / 1.8),
     "Deepcorr-b": (11.8 / 7.4, 2.9 / 1.8),
+    "Deepcorr-rc units": ((7.4 + 2.5) / 7.4, (1.8 + 0.6) / 1.8),  # unit totals of Tables IV and X
     "Deepcorr-rc": (7.8 / 7.4, 1.8 / 1.8),
 }
 POINTS = ["conv1"] + [f"layer{s}_{b}_add" for s in (1, 2, 3) for b in (0, 1, 2)]
@@ -76,15 +78,18 @@ def main():
     full = build_deepcorrect(model, orders, 0.75, unit="full")
     bottleneck = build_deepcorrect(model, orders, 0.75, unit="bottleneck")
     depths = {l.name.removesuffix("_correction"): l.unit.depth for l in bottleneck.layers if hasattr(l, "unit")}
-    rc = to_rank_constrained(bottleneck, {n: max(1, round(0.75 * d)) for n, d in depths.items()})
+    ranks = {n: max(1, round(0.75 * d)) for n, d in depths.items()}
     base_flops, base_time = count_flops(model), seconds_per_image(model, clean)
+    rc_units = to_rank_constrained(bottleneck, ranks)
+    rc = to_rank_constrained(bottleneck, ranks, target_flops=base_flops)  # every 3x3 conv too
     print("\ninference cost relative to ResNet20 (beta = 0.75 after conv1 and every block)")
-    print(f"{'model':12} {'FLOPs':>8} {'time':>8} {'paper AlexNet':>14} {'paper ResNet18':>15}")
-    for name, corrected in (("Deepcorr", full), ("Deepcorr-b", bottleneck), ("Deepcorr-rc", rc)):
+    print(f"{'model':17} {'FLOPs':>8} {'time':>8} {'paper AlexNet':>14} {'paper ResNet18':>15}")
+    models = {"Deepcorr": full, "Deepcorr-b": bottleneck, "Deepcorr-rc units": rc_units, "Deepcorr-rc": rc}
+    for name, corrected in models.items():
         flops = count_flops(corrected) / base_flops
         timing = seconds_per_image(corrected, clean) / base_time
         alexnet, resnet18 = PAPER_RATIOS[name]
-        print(f"{name:12} {flops:8.2f} {timing:8.2f} {alexnet:14.2f} {resnet18:15.2f}")
+        print(f"{name:17} {flops:8.2f} {timing:8.2f} {alexnet:14.2f} {resnet18:15.2f}")
 
 
 if __name__ == "__main__":

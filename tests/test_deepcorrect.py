@@ -5,13 +5,14 @@ from keras import layers
 
 from keras_robust.deepcorrect import (
     FilterRanking, build_deepcorrect, decompose_conv, decompose_kernel,
-    naive_rank_filters, rank_filters, to_rank_constrained,
+    naive_rank_filters, rank_filters, ranks_for_flops, to_rank_constrained,
 )
 from keras_robust.deepcorrect.distortions import distort_levels
 from keras_robust.deepcorrect.training import (
     MixedDistortionBatches, finetune_copy, fit_deepcorrect, stability_model, trainable_parameters,
 )
 from keras_robust.layers import ChannelCorrection, CorrectionUnit
+from keras_robust.utils import count_flops
 
 
 def small_resnet():
@@ -214,20 +215,24 @@ def test_build_deepcorrect_rejects_bad_arguments():
         build_deepcorrect(model, orders, 0.5, unit="huge")
 
 
-@pytest.mark.parametrize("strides, padding", [(1, "same"), (2, "same"), (2, "valid")])
-def test_decompose_conv_full_rank_reproduces_conv(strides, padding):
-    conv = layers.Conv2D(8, 3, strides=strides, padding=padding, activation="relu")
-    conv.build((None, 11, 11, 5))
+@pytest.mark.parametrize("strides, padding, groups", [(1, "same", 1), (2, "same", 1), (2, "valid", 1), (2, "same", 2)])
+def test_decompose_conv_full_rank_reproduces_conv(strides, padding, groups):
+    conv = layers.Conv2D(8, 3, strides=strides, padding=padding, groups=groups, activation="relu")
+    conv.build((None, 11, 11, 6))
     conv.bias.assign(np.random.default_rng(0).normal(size=8))
-    x = images(2, shape=(11, 11, 5))
+    x = images(2, shape=(11, 11, 6))
     expected = keras.ops.convert_to_numpy(conv(x))
-    full = decompose_conv(conv, rank=15)
+    full = decompose_conv(conv, rank=18)  # groups · min(6 / groups · 3, 8 / groups · 3)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(full(x)), expected, atol=1e-4)
     errors = [np.abs(keras.ops.convert_to_numpy(decompose_conv(conv, r)(x)) - expected).mean()
               for r in (2, 8)]
     assert errors[0] > errors[1] > 1e-5
-    with pytest.raises(ValueError, match="Received: rank=16"):
-        decompose_kernel(keras.ops.convert_to_numpy(conv.kernel), 16)
+    kernel = keras.ops.convert_to_numpy(conv.kernel)
+    with pytest.raises(ValueError, match="Received: rank=19"):
+        decompose_kernel(kernel, 19, groups)
+    if groups > 1:
+        with pytest.raises(ValueError, match="multiple of groups=2"):
+            decompose_kernel(kernel, 3, groups)
 
 
 def test_to_rank_constrained_from_bottleneck():
@@ -244,6 +249,24 @@ def test_to_rank_constrained_from_bottleneck():
     assert low.get_layer("stem_correction").unit.rank == 1
     assert low.get_layer("add_correction").unit.rank is None
     assert trainable_parameters(low) < trainable_parameters(bottleneck)
+
+
+def test_to_rank_constrained_target_flops_decomposes_every_kxk_conv():
+    model = small_resnet()
+    orders = {name: np.arange(6) for name in ("stem", "add")}
+    bottleneck = build_deepcorrect(model, orders, 1.0, unit="bottleneck")
+    target = count_flops(model)
+    rc = to_rank_constrained(bottleneck, 2, target_flops=target)
+    assert 0.9 * target < count_flops(rc) <= target < count_flops(bottleneck)
+    ranks = ranks_for_flops(to_rank_constrained(bottleneck, 2), target)
+    assert sorted(ranks) == ["conv_a", "conv_b", "stem"]  # stem: full rank min(3·3, 6·3) = 9
+    assert all(rc.get_layer(name).layers[0].filters == p for name, p in ranks.items())
+    assert rc.get_layer("stem_correction").unit.rank == 2
+    assert ranks_for_flops(model, 10**9) == {"stem": 9, "conv_a": 18, "conv_b": 18}
+    with pytest.raises(ValueError, match="Received: target_flops=10"):
+        ranks_for_flops(model, 10)
+    with pytest.raises(ValueError, match="not both"):
+        to_rank_constrained(bottleneck, 2, base_ranks={"stem": 1}, target_flops=target)
 
 
 def test_mixed_batches_and_baselines():

@@ -4,7 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from keras_robust.deepcorrect import build_deepcorrect
+from keras_robust.deepcorrect import build_deepcorrect, to_rank_constrained
+from keras_robust.deepcorrect.decomposition import ranks_for_flops
 from keras_robust.deepcorrect.paper_models import (
     ALEXNET_DEEPCORRECT, RESNET18_DEEPCORRECT, alexnet_imagenet, resnet18_imagenet,
 )
@@ -80,6 +81,32 @@ def test_paper_deepcorrect_flops_and_parameters(paper_model, unit):
     if expected_total is not None:
         assert count_flops(corrected) == pytest.approx(expected_total, rel=0.05)
         assert trainable_parameters(corrected) == pytest.approx(expected_parameters, rel=0.05)
+
+
+def test_whole_deepcorr_rc_rule_against_tables_iii_and_ix(paper_model):
+    """Section IV-C: every k×k convolution decomposed, P such that the model costs the baseline's FLOPs."""
+    model, config = paper_model
+    base = count_flops(model)
+    orders = {name: np.arange(model.get_layer(name).output.shape[-1]) for name in config["betas"]}
+    units = build_deepcorrect(model, orders, config["betas"], unit="rank_constrained", **config["rank_constrained"])
+    ranks = ranks_for_flops(units, base)
+    rc = to_rank_constrained(units, base_ranks=ranks)
+    measured = count_flops(rc)
+    assert 0.99 * base <= measured <= base  # the common fraction spends the budget
+    kxk = [l.name for l in model.layers if isinstance(l, keras.layers.Conv2D) and min(l.kernel_size) > 1]
+    assert sorted(ranks) == sorted(kxk)
+    assert all(isinstance(rc.get_layer(name), keras.Sequential) for name in kxk)
+    printed = {"alexnet": 7.8e8, "resnet18": 1.8e9}[model.name]
+    if model.name == "resnet18":
+        assert measured == pytest.approx(printed, rel=0.05)
+    else:
+        # Table III's 7.8e8 is 5% above the paper's own 7.4e8 baseline, so the
+        # stated rule (the baseline's cost) lands 7% below it; the text's
+        # "additional 29% reduction" of the pretrained layers matches instead.
+        assert measured / printed - 1 == pytest.approx(-0.072, abs=0.01)
+        units_flops = count_flops(units) - base
+        reduced = ranks_for_flops(units, 0.71 * base + units_flops)
+        assert count_flops(to_rank_constrained(units, base_ranks=reduced)) == pytest.approx(printed, rel=0.05)
 
 
 def test_push_pull_counts_push_and_pull_convolutions():

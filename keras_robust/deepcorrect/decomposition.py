@@ -5,27 +5,12 @@ import numpy as np
 
 from keras_robust.deepcorrect.graph import as_functional, clone
 from keras_robust.layers import ChannelCorrection, CorrectionUnit
+from keras_robust.utils import count_flops
 
 
-def decompose_kernel(kernel, rank):
-    """Closed-form rank-`rank` split of a (kh, kw, C, N) kernel (Tai et al.).
-
-    The kernel as a (C·kh) x (N·kw) matrix is approximated by its truncated
-    SVD, the global optimum of the rank-constrained problem.
-
-    Returns:
-        `(vertical, horizontal)` kernels of shapes (kh, 1, C, P) and
-        (1, kw, P, N); the vertical followed by the horizontal convolution
-        equals the original at full rank P = min(C·kh, N·kw).
-    """
-    kernel = np.asarray(kernel, dtype="float64")
+def _split_kernel(kernel, rank):
+    """Truncated SVD of one (kh, kw, C, N) kernel as (C·kh) x (N·kw) matrix."""
     kh, kw, channels, filters = kernel.shape
-    full = min(channels * kh, filters * kw)
-    if isinstance(rank, bool) or not isinstance(rank, (int, np.integer)) or not 1 <= rank <= full:
-        raise ValueError(
-            f"`rank` must be an int in [1, {full}] for a {kernel.shape} kernel. "
-            f"Received: rank={rank!r}"
-        )
     matrix = kernel.transpose(2, 0, 3, 1).reshape(channels * kh, filters * kw)
     u, s, vt = np.linalg.svd(matrix, full_matrices=False)
     root = np.sqrt(s[:rank])
@@ -34,13 +19,63 @@ def decompose_kernel(kernel, rank):
     return vertical[:, None], horizontal[None]
 
 
+def full_rank(kernel_shape, groups=1):
+    """Largest P of a (kh, kw, C/groups, N) kernel: groups · min(C/groups·kh, N/groups·kw)."""
+    kh, kw, channels, filters = kernel_shape
+    return groups * min(channels * kh, filters // groups * kw)
+
+
+def decompose_kernel(kernel, rank, groups=1):
+    """Closed-form rank-`rank` split of a (kh, kw, C/groups, N) kernel (Tai et al.).
+
+    Each group's kernel as a (C·kh) x (N·kw) matrix is approximated by its
+    truncated SVD, the global optimum of the rank-constrained problem; a
+    grouped kernel gets `rank / groups` maps per group.
+
+    Returns:
+        `(vertical, horizontal)` kernels of shapes (kh, 1, C/groups, P) and
+        (1, kw, P/groups, N), for convolutions with the same groups; the
+        vertical followed by the horizontal convolution equals the original
+        at full rank (`full_rank`).
+    """
+    kernel = np.asarray(kernel, dtype="float64")
+    full = full_rank(kernel.shape, groups)
+    if (isinstance(rank, bool) or not isinstance(rank, (int, np.integer))
+            or not groups <= rank <= full or rank % groups):
+        raise ValueError(
+            f"`rank` must be an int in [{groups}, {full}], a multiple of groups={groups}, "
+            f"for a {kernel.shape} kernel. Received: rank={rank!r}"
+        )
+    parts = [_split_kernel(k, rank // groups) for k in np.split(kernel, groups, axis=-1)]
+    return tuple(np.concatenate(p, axis=-1) for p in zip(*parts))
+
+
+def _pair(layer, rank):
+    """The (unweighted) k×1 then 1×k convolutions that replace `layer`."""
+    config = layer.get_config()
+    (kh, kw), (sh, sw) = config["kernel_size"], config["strides"]
+    common = dict(padding=config["padding"], groups=config["groups"], dtype=layer.dtype_policy)
+    pair = keras.Sequential(
+        [
+            keras.layers.Conv2D(rank, (kh, 1), strides=(sh, 1), use_bias=False,
+                                name=f"{layer.name}_vertical", **common),
+            keras.layers.Conv2D(config["filters"], (1, kw), strides=(1, sw),
+                                use_bias=config["use_bias"], activation=config["activation"],
+                                name=f"{layer.name}_horizontal", **common),
+        ],
+        name=layer.name,
+    )
+    pair.build((None, None, None, layer.kernel.shape[2] * layer.groups))
+    return pair
+
+
 def decompose_conv(layer, rank):
     """A trained `Conv2D` as a k×1 convolution to `rank` maps, then a 1×k one.
 
     Args:
-        layer: a built `keras.layers.Conv2D` (channels_last, no groups or
-            dilation).
-        rank: P, the number of intermediate maps.
+        layer: a built `keras.layers.Conv2D` (channels_last, no dilation;
+            grouped convolutions are decomposed group by group).
+        rank: P, the number of intermediate maps (a multiple of the groups).
 
     Returns:
         A built `keras.Sequential` named like `layer` holding the vertical
@@ -61,31 +96,75 @@ def decompose_conv(layer, rank):
     np.testing.assert_allclose(pair(x), conv(x), atol=1e-4)
     ```
     """
-    config = layer.get_config() if isinstance(layer, keras.layers.Conv2D) else {}
-    if not layer.built or config.get("groups", 1) != 1 or tuple(
-        config.get("dilation_rate", (0,))
-    ) != (1, 1) or config.get("data_format") != "channels_last":
+    if not _decomposable(layer, kernel_1x1=True) or not layer.built:
         raise ValueError(
-            "`layer` must be a built channels_last Conv2D without groups or "
-            f"dilation. Received: {layer!r}"
+            "`layer` must be a built channels_last Conv2D without dilation. "
+            f"Received: {layer!r}"
         )
-    vertical, horizontal = decompose_kernel(keras.ops.convert_to_numpy(layer.kernel), rank)
-    (kh, kw), (sh, sw) = config["kernel_size"], config["strides"]
-    common = dict(padding=config["padding"], dtype=layer.dtype_policy)
-    pair = keras.Sequential(
-        [
-            keras.layers.Conv2D(rank, (kh, 1), strides=(sh, 1), use_bias=False,
-                                name=f"{layer.name}_vertical", **common),
-            keras.layers.Conv2D(config["filters"], (1, kw), strides=(1, sw),
-                                use_bias=config["use_bias"], activation=config["activation"],
-                                name=f"{layer.name}_horizontal", **common),
-        ],
-        name=layer.name,
-    )
-    pair.build((None, None, None, vertical.shape[2]))
+    vertical, horizontal = decompose_kernel(keras.ops.convert_to_numpy(layer.kernel), rank, layer.groups)
+    pair = _pair(layer, rank)
     pair.layers[0].set_weights([vertical])
-    pair.layers[1].set_weights([horizontal] + ([keras.ops.convert_to_numpy(layer.bias)] if config["use_bias"] else []))
+    pair.layers[1].set_weights([horizontal] + ([keras.ops.convert_to_numpy(layer.bias)] if layer.use_bias else []))
     return pair
+
+
+def _decomposable(layer, kernel_1x1=False):
+    """A channels_last, undilated `Conv2D`, k×k with k > 1 unless `kernel_1x1`."""
+    return (
+        type(layer) is keras.layers.Conv2D and layer.data_format == "channels_last"
+        and tuple(layer.dilation_rate) == (1, 1) and (kernel_1x1 or min(layer.kernel_size) > 1)
+    )
+
+
+def ranks_for_flops(model, target_flops):
+    """P for every k×k `Conv2D` (k > 1) of `model` so that it costs at most `target_flops`.
+
+    Section IV-C decomposes every full-rank k×k convolution of Deepcorr-rc
+    with "P chosen such that the total computational cost of our model is
+    the same as the baseline DNN" without giving the P. One rule for all
+    layers: P is a common fraction f of each layer's full rank (rounded
+    down to a multiple of its groups, at least one per group), with the
+    largest f, found by bisection, for which `count_flops` of the decomposed
+    model is at most `target_flops`. Correction units are counted as they
+    are: decompose them first (`to_rank_constrained(model, ranks)`).
+
+    Args:
+        model: a functional or Sequential model.
+        target_flops: the multiply-adds allowed, e.g. `count_flops(base)`.
+
+    Returns:
+        A dict layer name -> P, the `base_ranks` of `to_rank_constrained`.
+    """
+    model = as_functional(model)
+    layers = {layer.name: layer for layer in model.layers if _decomposable(layer)}
+    per_layer = count_flops(model, per_layer=True)
+    fixed = count_flops(model) - sum(per_layer[name] for name in layers)
+    one_per_group = {}  # multiply-adds with P = groups; linear in P
+    for name, layer in layers.items():
+        inputs = keras.Input(layer.input.shape[1:])
+        one_per_group[name] = count_flops(keras.Model(inputs, _pair(layer, layer.groups)(inputs)))
+
+    def ranks(fraction):
+        return {
+            name: layer.groups * max(1, int(fraction * full_rank(layer.kernel.shape, layer.groups)) // layer.groups)
+            for name, layer in layers.items()
+        }
+
+    def flops(fraction):
+        return fixed + sum(one_per_group[n] * p // layers[n].groups for n, p in ranks(fraction).items())
+
+    if flops(0.0) > target_flops:
+        raise ValueError(
+            f"Even one map per group in every k×k convolution costs {flops(0.0)} multiply-adds. "
+            f"Received: target_flops={target_flops}"
+        )
+    low, high = 0.0, 1.0
+    if flops(high) <= target_flops:
+        return ranks(high)
+    for _ in range(40):
+        middle = (low + high) / 2
+        low, high = (middle, high) if flops(middle) <= target_flops else (low, middle)
+    return ranks(low)
 
 
 def _rank_constrained_unit(correction, rank):
@@ -111,7 +190,7 @@ def _rank_constrained_unit(correction, rank):
     return new
 
 
-def to_rank_constrained(model, ranks, base_ranks=None, name=None):
+def to_rank_constrained(model, ranks=None, base_ranks=None, name=None, *, target_flops=None):
     """Deepcorr-rc from a full-rank (e.g. Deepcorr-b) model (Section IV-C).
 
     Args:
@@ -121,7 +200,32 @@ def to_rank_constrained(model, ranks, base_ranks=None, name=None):
         base_ranks: optional dict mapping names of other `Conv2D` layers to
             P, to decompose them too (Finetune-rc, or the base layers).
         name: name of the new model.
+        target_flops: instead of `base_ranks`, decompose every k×k `Conv2D`
+            with the P of `ranks_for_flops`, so that the whole model (units
+            decomposed with `ranks`) costs at most `target_flops`: the
+            paper's Deepcorr-rc has the baseline's FLOPs.
+
+    Example:
+
+    ```python
+    import numpy as np
+    from keras_robust.applications import ResNet20
+    from keras_robust.deepcorrect import build_deepcorrect, to_rank_constrained
+    from keras_robust.utils import count_flops
+
+    base = ResNet20()
+    orders = {"layer3_2_add": np.arange(64)}
+    corrected = build_deepcorrect(base, orders, 0.75, unit="bottleneck")
+    rc = to_rank_constrained(corrected, 18, target_flops=count_flops(base))
+    assert count_flops(rc) <= count_flops(base) < count_flops(corrected)
+    ```
     """
+    if target_flops is not None:
+        if base_ranks:
+            raise ValueError(f"Give `base_ranks` or `target_flops`, not both. Received: base_ranks={base_ranks}")
+        name = name or f"{model.name}_rc"
+        units = to_rank_constrained(model, ranks, name=name) if ranks is not None else model
+        return to_rank_constrained(units, base_ranks=ranks_for_flops(units, target_flops), name=name)
     model = as_functional(model)
     base_ranks = base_ranks or {}
 
