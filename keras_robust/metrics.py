@@ -196,9 +196,11 @@ def relative_corruption_error(errors, clean_error, baseline="alexnet-cifar10", *
     for name in _common(errors, baseline_errors):
         model, base = _paired_sums(errors[name], baseline_errors[name], name)
         gap = (base - baseline_clean).sum()
-        if gap == 0:
+        # errors are multiples of 100 / N: a summed gap this small is float round-off of zero
+        if gap <= 1e-9:
             raise ValueError(
-                f"The baseline's error on {name!r} equals its clean error: rCE is undefined."
+                f"rCE is undefined: equation 2 divides by the baseline's error growth on {name!r}, and the "
+                f"baseline's error there did not exceed its clean error (summed over severities: {gap:+.2f} points)."
             )
         result[name] = 100.0 * (model - clean_error).sum() / gap
     return result

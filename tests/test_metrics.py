@@ -73,6 +73,19 @@ def test_user_baselines_mapping_and_results():
     assert same == rce
 
 
+def test_rce_is_undefined_where_the_baseline_error_did_not_grow():
+    # LeNet-A on MNIST in the default benchmark: these gaps sum to -4.4e-16, float round-off of 0
+    base = {"errors": {"shot_noise": [2.55, 2.55, 2.45, 2.4, 2.55], "fog": [3.0, 4.0, 5.0, 6.0, 7.0]}, "clean_error": 2.5}
+    model = {"shot_noise": [3.0] * 5, "fog": [4.0] * 5}
+    with pytest.raises(ValueError, match="did not exceed its clean error.*'shot_noise'|'shot_noise'.*did not exceed"):
+        metrics.relative_mean_corruption_error(model, 2.0, base)
+    base["errors"]["shot_noise"] = [2.5, 2.5, 2.5, 2.45, 2.5]  # it fell
+    with pytest.raises(ValueError, match="-0.05 points"):
+        metrics.relative_mean_corruption_error(model, 2.0, base)
+    base["errors"]["shot_noise"] = [2.6, 2.5, 2.5, 2.5, 2.5]
+    assert metrics.relative_corruption_error(model, 2.0, base)["shot_noise"] == pytest.approx(100 * 5 / 0.1)
+
+
 @pytest.mark.parametrize(
     "call, message",
     [

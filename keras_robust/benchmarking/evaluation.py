@@ -81,6 +81,7 @@ def summarize(results, corruption_names, baseline):
         result["mCE"] = metrics.mean_corruption_error(errors, reference)
         try:
             result["rCE"] = metrics.relative_mean_corruption_error(errors, result["clean_error"], reference)
-        except ValueError:  # the baseline's error did not grow on some corruption
+        except ValueError as error:  # the baseline's error did not grow on some corruption
             result["rCE"] = None
+            result["rCE_undefined"] = str(error)
     return results

@@ -30,6 +30,8 @@ def summary_table(results, baseline):
             f"| {name} | {_number(result['clean_error'])} | {_number(result['corruption_error'])} | "
             f"{_number(result['mCE'], 1)} | {_number(result['rCE'], 1)} |"
         )
+    reasons = sorted({result["rCE_undefined"] for result in results.values() if result.get("rCE_undefined")})
+    lines.extend(["", *(f"rCE –: {reason}" for reason in reasons)] if reasons else [])
     return "\n".join(lines)
 
 
