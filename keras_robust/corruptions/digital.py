@@ -37,10 +37,10 @@ def pixelate(pixels, factor, rng):
     except ImportError:
         small = geometry.pil_box_resize(pixels, small_h, small_w)
     else:
-        small = np.stack([
-            np.asarray(Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).resize((small_w, small_h), Image.BOX))
-            for image in pixels
-        ]).reshape(len(pixels), small_h, small_w, -1)
+        small = np.empty((len(pixels), small_h, small_w, pixels.shape[-1]), np.uint8)
+        for image, shrunk in zip(pixels, small):
+            picture = Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image)
+            shrunk[...] = np.asarray(picture.resize((small_w, small_h), Image.BOX)).reshape(shrunk.shape)
     return geometry.pil_box_resize(small, h, w)
 
 
