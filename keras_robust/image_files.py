@@ -1,10 +1,22 @@
-"""Read image files (JPEG, PNG, BMP, GIF) into uint8 batches for a model."""
+"""Image files: which files are images, and one file decoded to uint8 pixels.
 
+Pillow decodes every accepted format when it is installed (the `plots` and
+`test` extras install it). Without Pillow, TensorFlow decodes JPEG, PNG, BMP
+and GIF, JPEG with the accurate integer DCT so the pixels equal Pillow's; the
+other formats then raise an error that says to install Pillow.
+"""
+
+import os
 from pathlib import Path
 
 import numpy as np
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
+TENSORFLOW_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
+PILLOW_ONLY_SUFFIXES = (".ppm", ".tif", ".tiff", ".webp")
+IMAGE_SUFFIXES = TENSORFLOW_SUFFIXES + PILLOW_ONLY_SUFFIXES
+GREY_WEIGHTS = (0.299, 0.587, 0.114)  # ITU-R 601-2 luma
+_PILLOW_GREY_MODES = ("1", "L", "I;16")
+_INSTALL_PILLOW = "pip install pillow (or the package's 'plots' extra)"
 
 
 def list_images(paths):
@@ -32,13 +44,125 @@ def list_images(paths):
     return found
 
 
+def decode_image_file(file, channels=None, name=None):
+    """One image file as a uint8 array (H, W, C).
+
+    Animated GIFs give their first frame; alpha channels are dropped.
+
+    Args:
+        file: a path or a binary file object, read from where it stands.
+        channels: `None` keeps grey images 1-channel and makes every other
+            image RGB; 1 or 3 converts to that many channels (see
+            `to_channels`).
+        name: what error messages call the file, and whose suffix names its
+            format, when `file` is a file object without a name.
+
+    Returns:
+        uint8 array (H, W, C).
+
+    Raises:
+        ValueError: the file is not an image of an accepted format (without
+            Pillow: not JPEG, PNG, BMP or GIF).
+
+    Example:
+
+    >>> import io, numpy as np, tensorflow as tf
+    >>> png = tf.io.encode_png(np.zeros((4, 6, 1), "uint8")).numpy()
+    >>> decode_image_file(io.BytesIO(png)).shape, decode_image_file(io.BytesIO(png), channels=3).shape
+    ((4, 6, 1), (4, 6, 3))
+    """
+    if channels not in (None, 1, 3):
+        raise ValueError(f"`channels` must be None, 1 or 3. Received: channels={channels!r}")
+    is_path = isinstance(file, (str, os.PathLike))
+    name = str(file) if is_path else name or getattr(file, "name", None) or "an image file object"
+    try:
+        from PIL import Image
+    except ImportError:
+        pixels = _decode_with_tensorflow(Path(file).read_bytes() if is_path else file.read(), name)
+    else:
+        pixels = _decode_with_pillow(Image, file, name)
+    return to_channels(pixels, channels)
+
+
+def _decode_with_pillow(pillow_image, file, name):
+    try:
+        with pillow_image.open(file) as image:
+            grey = image.mode in _PILLOW_GREY_MODES
+            return np.asarray(image.convert("L" if grey else "RGB"))
+    except FileNotFoundError:
+        raise
+    except (OSError, SyntaxError, ValueError) as error:  # how Pillow says a file is no image or is damaged
+        raise ValueError(
+            f"Cannot decode {name} as an image ({error}). Accepted: {', '.join(IMAGE_SUFFIXES)} files."
+        ) from None
+
+
+def _decode_with_tensorflow(data, name):
+    import tensorflow as tf
+
+    suffix = Path(name).suffix.lower()
+    if suffix in PILLOW_ONLY_SUFFIXES:
+        raise ValueError(_needs_pillow(name, f"a {suffix} file"))
+    try:
+        if tf.io.is_jpeg(data):
+            image = tf.io.decode_jpeg(data, dct_method="INTEGER_ACCURATE").numpy()
+        else:
+            image = tf.io.decode_image(data, expand_animations=False).numpy()
+    except tf.errors.InvalidArgumentError:
+        raise ValueError(_needs_pillow(name, "a file that is no JPEG, PNG, BMP or GIF image")) from None
+    if image.shape[-1] == 2:  # grey and alpha: RGB, as Pillow converts it
+        return np.repeat(image[..., :1], 3, axis=-1)
+    return image[..., :3]
+
+
+def _needs_pillow(name, received):
+    return (
+        f"Cannot decode {name}: without Pillow only JPEG, PNG, BMP and GIF files are read "
+        f"({', '.join(TENSORFLOW_SUFFIXES)}). Received: {received}. Install Pillow to read "
+        f"{', '.join(PILLOW_ONLY_SUFFIXES)} files too: {_INSTALL_PILLOW}."
+    )
+
+
+def to_channels(image, channels=None):
+    """`image` (H, W) or (H, W, C) as an array (H, W, channels).
+
+    Grey images are repeated over 3 channels; colour images become grey with
+    the ITU-R 601-2 weights `GREY_WEIGHTS`, rounded; alpha channels are dropped.
+
+    Args:
+        image: array (H, W) or (H, W, C), C in 1..4.
+        channels: 1, 3, or `None` to keep the channels.
+
+    Returns:
+        array of the dtype of `image`, 3-D.
+    """
+    image = np.asarray(image)
+    if image.ndim == 2:
+        image = image[..., None]
+    if channels is None or image.shape[-1] == channels:
+        return image
+    if image.shape[-1] == 1:
+        return np.repeat(image, channels, axis=-1)
+    if channels == 1:
+        return np.round(image[..., :3] @ GREY_WEIGHTS)[..., None].astype(image.dtype)
+    return image[..., :channels]
+
+
+def resize_image(image, size):
+    """`image` (H, W, C) resized to `size` (height, width), bilinear and antialiased, rounded to uint8."""
+    import tensorflow as tf
+
+    resized = tf.image.resize(image, size, method="bilinear", antialias=True)
+    return np.clip(np.round(resized.numpy()), 0, 255).astype("uint8")
+
+
 def read_image(path, shape):
     """One image file as a uint8 array of the given `shape`.
 
-    Images are converted to the number of channels asked for (gray images
-    repeated over 3 channels, colour images turned gray for 1), animated GIFs
-    give their first frame. An image of another size is resized with bilinear, antialiased
-    interpolation and rounded back to uint8.
+    Images are converted to the number of channels asked for (grey images
+    repeated over 3 channels, colour images turned grey for 1), animated GIFs
+    give their first frame. An image of another size is resized with
+    `resize_image`.
 
     Args:
         path: an image file.
@@ -47,18 +171,8 @@ def read_image(path, shape):
     Returns:
         `(image, resized)`: the uint8 array and whether it was resized.
     """
-    import tensorflow as tf
-
-    try:
-        image = tf.io.decode_image(
-            tf.io.read_file(str(path)), channels=int(shape[-1]), expand_animations=False
-        )
-    except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError):
-        raise ValueError(
-            f"Cannot decode {path} as an image. Accepted: JPEG, PNG, BMP, GIF."
-        ) from None
+    image = decode_image_file(path, channels=int(shape[-1]))
     size = tuple(int(s) for s in shape[:2])
-    if tuple(image.shape[:2]) == size:
-        return image.numpy(), False
-    resized = tf.image.resize(image, size, method="bilinear", antialias=True)
-    return np.clip(np.round(resized.numpy()), 0, 255).astype("uint8"), True
+    if image.shape[:2] == size:
+        return image, False
+    return resize_image(image, size), True

@@ -24,8 +24,8 @@ def predict(path, images, top_k, labels):
     """Print the top-k classes of IMAGES (files or folders) under the model at PATH.
 
     PATH is a folder written by `robust-cli export` or a .keras file. Images
-    (JPEG, PNG, BMP, GIF) of another size than the model's input are resized
-    to it, and a note says so.
+    (JPEG, PNG, BMP, GIF; PPM, TIFF, WebP with Pillow installed) of another
+    size than the model's input are resized to it, and a note says so.
     """
     import numpy as np
 

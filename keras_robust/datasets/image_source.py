@@ -7,10 +7,11 @@ import tarfile
 
 import numpy as np
 
+from keras_robust.image_files import IMAGE_SUFFIXES, decode_image_file
+
 LabeledImages = namedtuple("LabeledImages", ["images", "labels", "class_names"])
 LabeledImages.__doc__ = "uint8 images (N, H, W, C) in [0, 255], int labels (N,) and the class names."
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".ppm", ".tif", ".tiff", ".webp")
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 ACCEPTED = (
     "a tfds dataset name (e.g. 'cifar10', prepared under --data-dir), a folder of class "
@@ -19,55 +20,29 @@ ACCEPTED = (
 )
 
 
-def decode_image_file(file, gray_as_gray=True):
-    """One image file (a path or a binary file object) as a uint8 array (H, W) or (H, W, 3).
-
-    Gray images stay 2-D when `gray_as_gray`, everything else becomes RGB. Decoding uses Pillow, which the
-    `plots` and `test` extras install; without it a clear error says so.
-    """
-    try:
-        from PIL import Image
-    except ImportError:
-        raise ValueError(
-            "Reading image files needs Pillow: pip install pillow (or the package's 'plots' extra)."
-        ) from None
-    with Image.open(file) as image:
-        gray = gray_as_gray and image.mode in ("L", "1", "I;16")
-        return np.asarray(image.convert("L" if gray else "RGB"))
-
-
-def _decode(files):
-    """Decoded uint8 images of `(class_name, file object)` pairs, with labels."""
-    pairs = sorted(files, key=lambda pair: pair[0])
-    class_names = sorted({name for name, _, _ in pairs})
-    images, labels = [], []
-    for class_name, _, read in pairs:
-        images.append(decode_image_file(read()))
-        labels.append(class_names.index(class_name))
-    shapes = {image.shape for image in images}
+def _stack(decoded):
+    """Labelled uint8 images of `(class_name, image)` pairs, classes in sorted order."""
+    decoded = sorted(decoded, key=lambda pair: pair[0])
+    class_names = sorted({name for name, _ in decoded})
+    shapes = {image.shape for _, image in decoded}
     if len(shapes) != 1:
         raise ValueError(f"All images must have one size and colour mode. Received shapes: {sorted(shapes)[:5]}")
-    images = np.stack(images)
-    if images.ndim == 3:
-        images = images[..., None]
-    return LabeledImages(images, np.asarray(labels, dtype="int64"), class_names)
+    images = np.stack([image for _, image in decoded])
+    labels = np.asarray([class_names.index(name) for name, _ in decoded], dtype="int64")
+    return LabeledImages(images, labels, class_names)
 
 
 def load_image_folder(folder):
-    """Images of `folder/<class>/<image>`, classes in sorted order."""
+    """Images of `folder/<class>/<image>`, classes in sorted order; grey images keep 1 channel."""
     folder = Path(folder)
-    files = [
-        (path.parent.name, str(path), lambda path=path: path.open("rb"))
-        for path in sorted(folder.glob("*/*"))
-        if path.suffix.lower() in IMAGE_SUFFIXES
-    ]
-    if not files:
+    paths = [path for path in sorted(folder.glob("*/*")) if path.suffix.lower() in IMAGE_SUFFIXES]
+    if not paths:
         raise ValueError(f"No images found in class sub-folders of {folder}. Expected: {ACCEPTED}.")
-    return _decode(files)
+    return _stack([(path.parent.name, decode_image_file(path)) for path in paths])
 
 
 def load_image_archive(path, split="test"):
-    """Images of an archive of `<split>/<class>/<image>` (or `<class>/<image>`) members."""
+    """Images of an archive of `<split>/<class>/<image>` (or `<class>/<image>`) members; grey images keep 1 channel."""
     with tarfile.open(path) as archive:
         members = [m for m in archive.getmembers() if m.isfile() and m.name.lower().endswith(IMAGE_SUFFIXES)]
         parts = [Path(m.name).parts for m in members]
@@ -77,8 +52,11 @@ def load_image_archive(path, split="test"):
             chosen = list(zip(members, parts))
         if not chosen:
             raise ValueError(f"No images of split {split!r} in {path}. Expected: {ACCEPTED}.")
-        data = {m.name: archive.extractfile(m).read() for m, _ in chosen}
-    return _decode([(p[-2], m.name, lambda b=data[m.name]: io.BytesIO(b)) for m, p in chosen])
+        # read whole, in archive order: a compressed archive seeks fast only forwards
+        decoded = [
+            (p[-2], decode_image_file(io.BytesIO(archive.extractfile(m).read()), name=m.name)) for m, p in chosen
+        ]
+    return _stack(decoded)
 
 
 def load_npz(path):

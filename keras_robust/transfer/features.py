@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 
+from keras_robust.image_files import resize_image, to_channels
 from keras_robust.transfer.cache import fingerprint
 
 GLOBAL_POOLING = (
@@ -40,29 +41,19 @@ def default_feature_layer(model):
 def fit_images(images, size, channels=3):
     """uint8 images resized to `size` (height, width) with `channels` channels.
 
-    Grayscale images are replicated to three channels for RGB models. Resizing
-    is bilinear with antialiasing. `images` is one array (N, H, W[, C]) or a
-    sequence of arrays of different sizes.
+    Grayscale images are replicated to three channels for RGB models (see
+    `keras_robust.image_files.to_channels`). Resizing is bilinear with
+    antialiasing. `images` is one array (N, H, W[, C]) or a sequence of arrays
+    of different sizes.
     """
-    import tensorflow as tf
-
     height, width = size
     if isinstance(images, np.ndarray) and images.ndim == 3:
         images = images[..., None]
     fitted = []
     for image in images:
-        image = np.asarray(image)
-        if image.ndim == 2:
-            image = image[..., None]
-        if image.shape[-1] != channels:
-            if image.shape[-1] == 1:
-                image = np.repeat(image, channels, axis=-1)
-            elif channels == 1:
-                image = np.round(image[..., :3] @ [0.299, 0.587, 0.114])[..., None]
-            else:
-                image = image[..., :channels]
+        image = to_channels(image, channels)
         if image.shape[:2] != (height, width):
-            image = tf.image.resize(image.astype("float32"), size, antialias=True).numpy()
+            image = resize_image(image, size)
         fitted.append(np.clip(np.round(image), 0, 255).astype("uint8"))
     return np.stack(fitted) if fitted else np.zeros((0, height, width, channels), "uint8")
 

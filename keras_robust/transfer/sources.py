@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from keras_robust.datasets import load_images, load_mnist_test
-from keras_robust.datasets.image_source import IMAGE_SUFFIXES, decode_image_file
+from keras_robust.image_files import IMAGE_SUFFIXES, decode_image_file
 from keras_robust.transfer.cache import fingerprint
 from keras_robust.transfer.features import fit_images
 
@@ -75,7 +75,7 @@ class FolderSource:
     def images(self, indices, size, channels=3, batch_size=256):
         for start in range(0, len(indices), batch_size):
             chosen = indices[start:start + batch_size]
-            batch = [decode_image_file(self._paths[index], gray_as_gray=False) for index in chosen]
+            batch = [decode_image_file(self._paths[index], channels=3) for index in chosen]
             yield fit_images(batch, size, channels)
 
 
