@@ -1,9 +1,13 @@
 """DeepCorrect on CIFAR-10 (JPEG copy): pretrained ResNet20 under Gaussian blur and AWGN.
 
-Compares baseline, Finetune, Stability and Deepcorr / Deepcorr-b / Deepcorr-rc:
-top-1 averaged over the clean images and the six CIFAR levels of each
-distortion, trainable parameters and FLOPs. Writes a JSON file of results
-and prints the Markdown table of docs/tutorials/deepcorrect.md.
+Compares baseline, Finetune, Finetune-rc, Stability and Deepcorr /
+Deepcorr-b / Deepcorr-rc: top-1 averaged over the clean images and the six
+CIFAR levels of each distortion, trainable parameters and FLOPs. Deepcorr-rc
+decomposes the units of Deepcorr-b (P = 3D/4) and every 3×3 convolution of
+the base model, with the P of `ranks_for_flops`, so that it costs what
+ResNet20 costs (Section IV-C); Finetune-rc decomposes Finetune's layers with
+the same P. Writes a JSON file of results and prints the Markdown table of
+docs/tutorials/deepcorrect.md.
 
     nice -n 10 .venv/bin/python scripts/deepcorrect_cifar10.py --output deepcorrect_cifar10.json
 """
@@ -18,6 +22,7 @@ import numpy as np
 from keras_robust.applications import ResNet20
 from keras_robust.datasets import load_cifar10_jpeg
 from keras_robust.deepcorrect import build_deepcorrect, rank_filters, to_rank_constrained
+from keras_robust.deepcorrect.decomposition import ranks_for_flops
 from keras_robust.deepcorrect.distortions import LEVELS, distort_levels
 from keras_robust.deepcorrect.evaluation import distorted_sets, top1_over_levels
 from keras_robust.deepcorrect.training import (
@@ -29,6 +34,8 @@ from keras_robust.utils import count_flops
 # skip-connection merge, 75% of the filters corrected.
 POINTS = ["conv1"] + [f"layer{s}_{b}_add" for s in (1, 2, 3) for b in (0, 1, 2)]
 BETA = 0.75
+ORDER = ["Baseline", "Finetune", "Finetune-rc", "Stability", "Deepcorr", "Deepcorr-b",
+         "Deepcorr-rc units", "Deepcorr-rc"]
 
 
 def parse():
@@ -94,9 +101,16 @@ def main():
             if unit == "bottleneck":
                 depths = {l.name: l.unit.depth for l in model.layers if hasattr(l, "unit")}
                 ranks = {n.removesuffix("_correction"): max(1, round(0.75 * d)) for n, d in depths.items()}
-                rc = to_rank_constrained(model, ranks)
+                units = to_rank_constrained(model, ranks)
+                record("Deepcorr-rc units", units, trained=rows["Deepcorr-b"]["trainable_parameters"])
+                base_ranks = ranks_for_flops(units, count_flops(base))
+                rc = to_rank_constrained(units, base_ranks=base_ranks)
                 record("Deepcorr-rc", rc, trained=rows["Deepcorr-b"]["trainable_parameters"])
-        results["distortions"][distortion] = {"levels": list(LEVELS[distortion]), "rows": rows}
+                finetune_rc = to_rank_constrained(finetune, base_ranks=base_ranks)
+                record("Finetune-rc", finetune_rc, trained=rows["Finetune"]["trainable_parameters"])
+        results["distortions"][distortion] = {
+            "levels": list(LEVELS[distortion]), "rows": rows, "base_ranks": base_ranks,
+        }
         results["seconds"] = time.time() - started
         temporary = f"{args.output}.tmp"
         with open(temporary, "w") as file:
@@ -106,7 +120,7 @@ def main():
 
 
 def table(results):
-    names = list(next(iter(results["distortions"].values()))["rows"])
+    names = sorted(next(iter(results["distortions"].values()))["rows"], key=ORDER.index)
     distortions = list(results["distortions"])
     lines = [
         "| Method | " + " | ".join(d.replace("_", " ") for d in distortions)
