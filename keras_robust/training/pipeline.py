@@ -73,8 +73,8 @@ def training_dataset(images, labels, batch_size, *, epochs, seed, start_epoch=0,
     >>> import numpy as np
     >>> images = np.zeros((10, 32, 32, 3), "uint8")
     >>> dataset = training_dataset(images, np.arange(10), 4, epochs=2, seed=0, augment=True)
-    >>> [tuple(labels.shape) for _, labels in dataset]
-    [(4,), (4,), (2,), (4,), (4,), (2,)]
+    >>> print(*(int(labels.shape[0]) for _, labels in dataset))
+    4 4 2 4 4 2
     """
     images, labels = _validate(images, labels)
     count = len(images)
