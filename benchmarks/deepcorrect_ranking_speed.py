@@ -3,7 +3,8 @@
 Ranks every filter of every Conv2D of the pretrained ResNet20 on CIFAR-10 JPEG
 test images under AWGN (σ = 20) twice, with `rank_filters` (each layer's
 activations and the channel-wise layers after it computed once, the rest of
-the graph run on batches of swapped copies) and `naive_rank_filters` (the
+the graph run on batches of swapped copies, batch normalization folded into
+the convolutions) and `naive_rank_filters` (the
 whole network once per filter), checks that the scores are identical and
 prints both times. Then prints the FLOPs
 and measured inference time of ResNet20 DeepCorrect models relative to the

@@ -8,6 +8,7 @@ from keras_robust.deepcorrect import (
     naive_rank_filters, rank_filters, ranks_for_flops, to_rank_constrained,
 )
 from keras_robust.deepcorrect.distortions import distort_levels
+from keras_robust.deepcorrect.graph import fold_batch_normalization
 from keras_robust.deepcorrect.training import (
     MixedDistortionBatches, finetune_copy, fit_deepcorrect, stability_model, trainable_parameters,
 )
@@ -103,11 +104,33 @@ def test_channel_correction_changes_only_chosen_channels():
     np.testing.assert_allclose(y[..., [4, 0, 2]], expected, atol=1e-6)
 
 
+def randomize_batch_norms(model, seed=1):
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        if isinstance(layer, layers.BatchNormalization):
+            for weight, low in zip(layer.weights, (0.5, -1.0, -1.0, 0.2)):  # gamma, beta, mean, variance
+                weight.assign(rng.uniform(low, low + 1.5, weight.shape).astype("float32"))
+
+
+def test_fold_batch_normalization_keeps_the_function_and_names():
+    model = small_resnet()
+    x = images(8)
+    before = predict(model, x)
+    randomize_batch_norms(model)
+    assert np.abs(predict(model, x) - before).max() > 1e-3  # the statistics matter
+    folded, renamed = fold_batch_normalization(model)
+    assert renamed == {"stem_bn": "stem", "bn_a": "conv_a"}
+    assert not any(isinstance(l, layers.BatchNormalization) for l in folded.layers)
+    assert folded.get_layer("stem").use_bias and folded.get_layer("conv_b") is model.get_layer("conv_b")
+    np.testing.assert_allclose(predict(folded, x), predict(model, x), rtol=1e-5, atol=1e-6)
+
+
 def test_rank_filters_equals_naive_loop_and_round_trips(tmp_path):
     keras.utils.set_random_seed(0)
     model = small_resnet()
     fc = model.get_layer("fc")
     fc.kernel.assign(fc.kernel * 50.0)  # predictions that depend on the image
+    randomize_batch_norms(model)  # rank_filters folds them into the convolutions
     clean = images(50)
     rng = np.random.default_rng(3)
     distorted = [clean + rng.normal(0, s, clean.shape).astype("float32") for s in (0.5, 1.5)]

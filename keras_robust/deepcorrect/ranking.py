@@ -9,7 +9,7 @@ import numpy as np
 from keras import ops
 
 from keras_robust.deepcorrect.graph import (
-    as_functional, correction_point, cut, has_activation, ordered_nodes, rebuild,
+    as_functional, correction_point, cut, fold_batch_normalization, has_activation, ordered_nodes, rebuild,
 )
 
 
@@ -220,7 +220,10 @@ def rank_filters(model, layers, clean, distorted, labels, *, filter_batch=16, ba
     after the swap (batch normalization, ReLU, additions, padding, max
     pooling) change only the swapped channel, so they run once, on the
     clean activations; a linear convolution that takes them adds the
-    convolution of that one channel's change to its output.
+    convolution of that one channel's change to its output. Every
+    convolution followed by batch normalization runs as one convolution
+    with the normalization folded in (`fold_batch_normalization`), which
+    changes the logits only by float32 round-off.
 
     Args:
         model: a functional or Sequential classifier (argmax of its output).
@@ -236,7 +239,12 @@ def rank_filters(model, layers, clean, distorted, labels, *, filter_batch=16, ba
     Returns:
         A `FilterRanking`.
     """
+    folded = {}
+
     def correct_counts(model, point, clean, distorted, labels):
+        if not folded:
+            folded["model"], folded["renamed"] = fold_batch_normalization(model)
+        model, point = folded["model"], folded["renamed"].get(point, point)
         point_tensor, cut_tensors = cut(model, point)
         tail_inputs, kinds, conv_inputs = _plan(model, point_tensor)
         cut_ids = [id(t) for t in cut_tensors]
