@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from keras_robust import corruptions
-from keras_robust.corruptions import blur, filters, geometry, spatter, suite
+from keras_robust.corruptions import blur, digital, filters, geometry, spatter, suite
 
 RANDOM = (
     "gaussian_noise", "shot_noise", "impulse_noise", "speckle_noise", "glass_blur", "motion_blur",
@@ -144,15 +144,17 @@ def test_pixelate_and_jpeg_equal_pillow(preset, cifar_like):
             np.testing.assert_array_equal(ours_compressed, np.asarray(Image.open(buffer)))
 
 
-def test_numpy_pixelate_equals_pillow_on_odd_sizes():
+def test_pixelate_equals_pillow_on_odd_sizes():
     for height, width in ((37, 29), (50, 81), (33, 120)):
         images = smooth_images(2, max(height, width), seed=6)[:, :height, :width]
         for factor in (0.6, 0.25):
             small = (int(height * factor), int(width * factor))
             ours = geometry.pil_box_resize(geometry.pil_box_resize(images, *small), height, width)
-            for image, pixelated in zip(images, ours):
+            ours_with_pillow = digital.pixelate(images, factor, None)  # Pillow shrinks, NumPy enlarges
+            for image, pixelated, pixelated_with_pillow in zip(images, ours, ours_with_pillow):
                 expected = Image.fromarray(image).resize(small[::-1], Image.BOX).resize((width, height), Image.BOX)
                 np.testing.assert_array_equal(pixelated, np.asarray(expected))
+                np.testing.assert_array_equal(pixelated_with_pillow, np.asarray(expected))
 
 
 def test_hsv_corruptions_and_contrast_follow_their_formulas():

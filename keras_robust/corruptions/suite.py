@@ -101,7 +101,8 @@ def corrupt(images, name, severity, *, preset="cifar", seed=None):
         images = np.repeat(images, 3, axis=-1)
     n, h, w, c = images.shape
     out = np.empty(images.shape[:3] + (1 if grey else c,), np.uint8)
-    step = max(1, _CHUNK_VALUES // (h * w * c))
+    # chunks of equal size (at most _CHUNK_VALUES values), so the threads finish together
+    step = -(-n // -(-n * h * w * c // _CHUNK_VALUES))
     starts = range(0, n, step)
     # one random stream per chunk, fixed by the seed and the chunking alone: the bytes do not depend on the threads
     streams = np.random.default_rng(seed).spawn(len(starts))
