@@ -73,15 +73,25 @@ def correction_point(model, name):
         )
     if has_activation(layer):
         return layer.name
-    consumers = [
-        n for n in ordered_nodes(model)
-        if any(t is node.outputs[0] for t in n.input_tensors)
-    ]
-    if len(consumers) == 1 and isinstance(
-        consumers[0].operation, keras.layers.BatchNormalization
-    ):
-        return consumers[0].operation.name
-    return layer.name
+    norm = _sole_batch_norm_reader(node, _readers(ordered_nodes(model)))
+    return norm.name if norm is not None else layer.name
+
+
+def _readers(nodes):
+    """Maps `id` of every tensor to the nodes that take it as an input."""
+    readers = {}
+    for node in nodes:
+        for tensor in node.input_tensors:
+            readers.setdefault(id(tensor), []).append(node)
+    return readers
+
+
+def _sole_batch_norm_reader(node, readers):
+    """The BatchNormalization that alone reads the node's output, or None."""
+    nodes = readers.get(id(node.outputs[0]), [])
+    if len(nodes) == 1 and isinstance(nodes[0].operation, keras.layers.BatchNormalization):
+        return nodes[0].operation
+    return None
 
 
 def cut(model, point):
@@ -172,16 +182,13 @@ def clone(model, after=None, linear=(), replace=None, name=None):
     return new_model
 
 
-def _batch_norm_after(node, consumers):
-    """The inference-mode BatchNormalization that alone reads a linear channels-last Conv2D's output, or None."""
+def _batch_norm_after(node, readers):
+    """The BatchNormalization over channels that alone reads a linear channels-last Conv2D's output, or None."""
     conv = node.operation
     if type(conv) is not keras.layers.Conv2D or has_activation(conv) or conv.data_format != "channels_last":
         return None
-    readers = consumers.get(id(node.outputs[0]), [])
-    if len(readers) != 1 or not isinstance(readers[0].operation, keras.layers.BatchNormalization):
-        return None
-    norm = readers[0].operation
-    return norm if norm.axis in (-1, len(node.outputs[0].shape) - 1) else None
+    norm = _sole_batch_norm_reader(node, readers)
+    return norm if norm is not None and norm.axis in (-1, len(node.outputs[0].shape) - 1) else None
 
 
 def _folded_conv(conv, norm):
@@ -216,14 +223,11 @@ def fold_batch_normalization(model):
         BatchNormalization's name to that convolution's name.
     """
     nodes = ordered_nodes(model)
-    consumers = {}
-    for node in nodes:
-        for tensor in node.input_tensors:
-            consumers.setdefault(id(tensor), []).append(node)
+    readers = _readers(nodes)
     outputs = {id(t) for t in model.outputs}
     pairs = {}
     for node in nodes:
-        norm = _batch_norm_after(node, consumers)
+        norm = _batch_norm_after(node, readers)
         if norm is not None and id(node.outputs[0]) not in outputs:
             pairs[node.operation.name] = norm
     renamed = {norm.name: conv for conv, norm in pairs.items()}

@@ -239,13 +239,11 @@ def rank_filters(model, layers, clean, distorted, labels, *, filter_batch=16, ba
     Returns:
         A `FilterRanking`.
     """
-    folded = {}
+    folded, renamed = fold_batch_normalization(as_functional(model))
 
-    def correct_counts(model, point, clean, distorted, labels):
-        if not folded:
-            folded["model"], folded["renamed"] = fold_batch_normalization(model)
-        model, point = folded["model"], folded["renamed"].get(point, point)
-        point_tensor, cut_tensors = cut(model, point)
+    def correct_counts(_, point, clean, distorted, labels):
+        model = folded
+        point_tensor, cut_tensors = cut(model, renamed.get(point, point))
         tail_inputs, kinds, conv_inputs = _plan(model, point_tensor)
         cut_ids = [id(t) for t in cut_tensors]
         wanted = list({id(t): t for t in tail_inputs + conv_inputs if id(t) not in cut_ids}.values())
