@@ -2,6 +2,7 @@
 
 import functools
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
@@ -118,19 +119,40 @@ def corrupt(images, name, severity, *, preset="cifar", seed=None):
             result = np.floor(np.clip(result, 0, 1) * 255 + _TRUNCATION_SLACK).astype(np.uint8)
         out[start : start + step] = result
 
-    if len(starts) == 1:
-        corrupt_chunk(0, streams[0])
-    else:
-        # NumPy, SciPy, Pillow and TensorFlow release the GIL in their loops, so threads share the work
-        list(_thread_pool().map(corrupt_chunk, starts, streams))
+    _run_chunks(corrupt_chunk, list(zip(starts, streams)))
     return out
 
 
+def _run_chunks(work, tasks):
+    """Runs ``work(*task)`` for every task on the calling thread and the helper threads, which take tasks in turn.
+
+    NumPy, SciPy, Pillow and TensorFlow release the GIL in their loops, so the threads share the work. The calling
+    thread works too instead of waiting: on a small batch, waking one more idle thread cost more than its chunk.
+    """
+    remaining, lock = iter(tasks), threading.Lock()
+
+    def take_tasks():
+        while True:
+            with lock:
+                task = next(remaining, None)
+            if task is None:
+                return
+            work(*task)
+
+    pool, count = _helper_threads()
+    helpers = [pool.submit(take_tasks) for _ in range(min(count, len(tasks) - 1))]
+    try:
+        take_tasks()
+    finally:
+        for helper in helpers:
+            helper.result()
+
+
 @functools.cache
-def _thread_pool():
-    """One pool for the process: TensorFlow sets up every new thread, which costs more than a small chunk."""
-    workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return ThreadPoolExecutor(max(workers or 1, 1), thread_name_prefix="keras_robust_corrupt")
+def _helper_threads():
+    """One pool for the process, one thread per core beside the caller's (TensorFlow sets up every new thread)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return ThreadPoolExecutor(max(cores - 1, 1), thread_name_prefix="keras_robust_corrupt"), cores - 1
 
 
 def _check_images(images):
