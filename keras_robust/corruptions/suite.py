@@ -77,7 +77,8 @@ def corrupt(images, name, severity, *, preset="cifar", seed=None):
         preset: ``"cifar"`` (the CIFAR-10-C generator's parameters, for 32×32 images) or ``"imagenet"`` (the
             ImageNet-C generator's, for 224×224 images). Either works on any image size.
         seed: ``None`` for fresh randomness, or an integer (or a sequence of integers) for the same bytes on every
-            run, on any number of cores (chunks of the batch run on a thread pool, each with its own stream).
+            run, on any number of cores (chunks of the batch run on the calling thread and helper threads, each
+            with its own stream).
 
     Returns:
         uint8 array of the images' shape. Float results are truncated like the generators' ``np.uint8``.
