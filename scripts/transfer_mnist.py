@@ -40,8 +40,8 @@ def main():
         n_splits=args.splits, seed=0, cache=FeatureCache("runs/transfer/features"), verbose=True,
     )
     output = Path(args.output)
-    results.save_json(output)
-    results.save_csv(output.with_suffix(".csv"))
+    results.save(output, overwrite=True)
+    results.save(output.with_suffix(".csv"), overwrite=True)
     print(f"\n{results.protocol}\n{time.perf_counter() - start:.0f} s\n")
     print(results.to_markdown())
 

@@ -1,7 +1,5 @@
 """Correction priority of convolutional filters (Algorithm 1 of DeepCorrect)."""
 
-import json
-import os
 from dataclasses import dataclass, field
 
 import keras
@@ -11,11 +9,15 @@ from keras import ops
 from keras_robust.deepcorrect.graph import (
     as_functional, correction_point, cut, fold_batch_normalization, has_activation, ordered_nodes, rebuild,
 )
+from keras_robust.results import Result, csv_text, markdown_table
 
 
 @dataclass
-class FilterRanking:
+class FilterRanking(Result):
     """Correction priorities τ(i, j) = p_swp(i, j) - p_b of chosen layers.
+
+    A `keras_robust.results.Result`: `save(path, overwrite=False)` writes a
+    `.json` file (or `.csv`, `.md`), `FilterRanking.load(path)` reads it.
 
     Attributes:
         baseline: p_b, top-1 accuracy on the distorted images.
@@ -38,7 +40,8 @@ class FilterRanking:
     def orders(self):
         return {name: self.order(name) for name in self.scores}
 
-    def to_json(self):
+    def to_dict(self):
+        """Baseline, scores, swap points and orders, as plain JSON types."""
         return {
             "baseline": float(self.baseline),
             "scores": {k: [float(v) for v in s] for k, s in self.scores.items()},
@@ -46,23 +49,26 @@ class FilterRanking:
             "orders": {k: [int(i) for i in o] for k, o in self.orders.items()},
         }
 
-    def save(self, path):
-        """Writes the ranking to a JSON file (atomically)."""
-        path = os.fspath(path)
-        temporary = f"{path}.tmp{os.getpid()}"
-        with open(temporary, "w") as file:
-            json.dump(self.to_json(), file, indent=1)
-        os.replace(temporary, path)
+    def to_markdown(self):
+        """One row per layer: where it is corrected, its filters, the five most susceptible and the top τ."""
+        rows = [[name, self.points.get(name, name), len(scores), " ".join(map(str, self.order(name)[:5])),
+                 f"{float(np.max(scores)):.4f}"] for name, scores in self.scores.items()]
+        header = ["layer", "corrected after", "filters", "most susceptible", "max τ"]
+        return f"Distorted top-1 accuracy p_b: {self.baseline:.4f}\n\n" + markdown_table(header, rows) + "\n"
+
+    def to_csv(self):
+        """One row per filter: layer, filter index, τ and its rank in the layer (0: corrected first)."""
+        rows = [[name, int(index), f"{float(self.scores[name][index]):.6g}", rank]
+                for name in self.scores for rank, index in enumerate(self.order(name))]
+        return csv_text(["layer", "filter", "score", "rank"], rows)
 
     @classmethod
-    def load(cls, path):
-        """Reads a ranking written by `save`."""
-        with open(path) as file:
-            data = json.load(file)
+    def from_dict(cls, data):
+        """The ranking back from `to_dict()`'s output (as read from a JSON file)."""
         if not isinstance(data, dict) or not {"baseline", "scores"} <= set(data):
             raise ValueError(
-                f"{path} is not a filter ranking: expected a JSON object with "
-                f"'baseline' and 'scores'. Received keys: {list(data)[:5] if isinstance(data, dict) else type(data).__name__}"
+                "Not a filter ranking: expected a JSON object with 'baseline' and 'scores'. Received keys: "
+                f"{list(data)[:5] if isinstance(data, dict) else type(data).__name__}"
             )
         scores = {k: np.asarray(v, dtype="float64") for k, v in data["scores"].items()}
         return cls(float(data["baseline"]), scores, dict(data.get("points", {})))
@@ -96,16 +102,33 @@ def _accuracy(model, images, labels, batch_size):
     return float(np.mean(np.argmax(predictions, axis=-1) == labels))
 
 
-def _rank(model, layers, clean, distorted, labels, batch_size, correct_counts):
-    """τ = p_swp - p_b per filter, from `correct_counts(model, point, ...)`."""
+SCORES = ("accuracy_gain", "relative_error")
+
+
+def _rank(model, layers, clean, distorted, labels, batch_size, correct_counts, score="accuracy_gain"):
+    """Scores per filter from `correct_counts(model, point, ...)` (see `rank_filters`)."""
+    if score not in SCORES:
+        raise ValueError(f"`score` must be one of {SCORES}. Received: score={score!r}")
     model = as_functional(model)
+    count = len(np.asarray(labels).reshape(-1))
     clean, distorted, labels = _triplets(clean, distorted, labels)
     baseline = _accuracy(model, distorted, labels, batch_size)
+    groups = [slice(None)] if score == "accuracy_gain" else [
+        slice(start, start + count) for start in range(0, len(labels), count)
+    ]
+    # The authors' reference error of each distorted set, at least one image's worth.
+    reference = [max(1.0 - _accuracy(model, distorted[g], labels[g], batch_size), 1.0 / count) for g in groups]
     scores, points = {}, {}
     for name in _layers(model, layers):
         points[name] = correction_point(model, name)
-        correct = correct_counts(model, points[name], clean, distorted, labels)
-        scores[name] = correct / len(labels) - baseline
+        if score == "accuracy_gain":
+            correct = correct_counts(model, points[name], clean, distorted, labels)
+            scores[name] = correct / len(labels) - baseline
+            continue
+        scores[name] = sum(
+            np.abs((1.0 - correct_counts(model, points[name], clean[g], distorted[g], labels[g]) / count) - error)
+            / error for g, error in zip(groups, reference)
+        )
     return FilterRanking(baseline, scores, points)
 
 
@@ -210,7 +233,8 @@ class _SwappedTail(keras.Model):
         return self.tail(feed)
 
 
-def rank_filters(model, layers, clean, distorted, labels, *, filter_batch=16, batch_size=128):
+def rank_filters(model, layers, clean, distorted, labels, *, filter_batch=16, batch_size=128,
+                 score="accuracy_gain"):
     """Correction priority τ of every filter of `layers` (Algorithm 1).
 
     For each layer and batch of images, the activations up to it (and every
@@ -235,6 +259,14 @@ def rank_filters(model, layers, clean, distorted, labels, *, filter_batch=16, ba
         filter_batch: filters whose swapped copies run in one batch.
         batch_size: images per chunk (the rest of the network sees
             `filter_batch` times more).
+        score: `"accuracy_gain"`, the paper's Eq. 1: τ = p_swp - p_b, the
+            top-1 gained by swapping the filter's output, on all distorted
+            images together; or `"relative_error"`, the authors' code: for
+            each distorted set (level) the change of top-1 error by the swap
+            relative to the set's error, |e_swp - e_b| / e_b, summed over the
+            sets. The second weighs every level alike (a gain at a mild
+            level, where the error is small, counts more) and counts a swap
+            that hurts as much as one that helps. `baseline` is p_b either way.
 
     Returns:
         A `FilterRanking`.
@@ -274,10 +306,10 @@ def rank_filters(model, layers, clean, distorted, labels, *, filter_batch=16, ba
                 correct[filters[:used]] += hits.sum(axis=1)
         return correct
 
-    return _rank(model, layers, clean, distorted, labels, batch_size, correct_counts)
+    return _rank(model, layers, clean, distorted, labels, batch_size, correct_counts, score)
 
 
-def naive_rank_filters(model, layers, clean, distorted, labels, *, batch_size=256):
+def naive_rank_filters(model, layers, clean, distorted, labels, *, batch_size=256, score="accuracy_gain"):
     """Algorithm 1 as written: the whole network runs once per filter.
 
     The reference for `rank_filters` (same arguments, same result).
@@ -309,4 +341,4 @@ def naive_rank_filters(model, layers, clean, distorted, labels, *, batch_size=25
             correct[j] = np.sum(np.argmax(predictions, axis=-1) == labels)
         return correct
 
-    return _rank(model, layers, clean, distorted, labels, batch_size, correct_counts)
+    return _rank(model, layers, clean, distorted, labels, batch_size, correct_counts, score)

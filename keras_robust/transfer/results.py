@@ -1,17 +1,17 @@
 """Results of a transfer evaluation: per model, distortion and level, and averaged over levels."""
 
-import csv
-import json
-
 import numpy as np
 
-from keras_robust.atomic import atomic_output
+from keras_robust.results import Result, csv_text, markdown_table
 
 CSV_FIELDS = ("model", "distortion", "level", "accuracy", "std", "split_accuracies", "C")
 
 
-class TransferResults:
-    """Mean per-class accuracies of one transfer evaluation.
+class TransferResults(Result):
+    """Mean per-class accuracies (fractions, 0-1) of one transfer evaluation.
+
+    A `keras_robust.results.Result`: `save("out.json")` writes the JSON,
+    `save("out.csv")` the CSV, `TransferResults.load("out.json")` reads it.
 
     Args:
         dataset: name of the target image set.
@@ -60,35 +60,32 @@ class TransferResults:
             (r["distortion"], r["level"]) for r in self.rows if r["distortion"] != "clean"
         ))
         header = ["model"] + [name if level is None else f"{name} {level}" for name, level in conditions]
-        lines = [_row(header), _row(["---"] * len(header))]
-        for model in self.models():
-            lines.append(_row([model] + [f"{self.accuracy(model, *c):.4f}" for c in conditions]))
+        rows = [[model] + [f"{self.accuracy(model, *c):.4f}" for c in conditions] for model in self.models()]
+        text = markdown_table(header, rows)
         if not self.distortions():
-            return "\n".join(lines)
-        summary = self.summary()
+            return text + "\n"
         columns = ["clean"] + [f"{name} (mean of levels)" for name in self.distortions()]
-        lines += ["", _row(["model"] + columns), _row(["---"] * (len(columns) + 1))]
-        for model, values in summary.items():
-            lines.append(_row([model] + [f"{value:.4f}" for value in values.values()]))
-        return "\n".join(lines)
+        rows = [[model] + [f"{value:.4f}" for value in values.values()] for model, values in self.summary().items()]
+        return text + "\n\n" + markdown_table(["model", *columns], rows) + "\n"
 
     def to_dict(self):
+        """Dataset, protocol, one row per model and condition, and the summary."""
         return {"dataset": self.dataset, "protocol": self.protocol, "results": self.rows,
                 "summary": self.summary()}
 
-    def save_json(self, path, overwrite=True):
-        with atomic_output(path, overwrite=overwrite) as temporary:
-            temporary.write_text(json.dumps(self.to_dict(), indent=2))
+    @classmethod
+    def from_dict(cls, data):
+        """The results back from `to_dict()`'s output."""
+        if not isinstance(data, dict) or not {"dataset", "protocol", "results"} <= set(data):
+            raise ValueError("Not transfer results: expected a JSON object with 'dataset', 'protocol' and "
+                             f"'results'. Received: {type(data).__name__}")
+        results = cls(data["dataset"], data["protocol"])
+        results.rows = [dict(row) for row in data["results"]]
+        return results
 
-    def save_csv(self, path, overwrite=True):
-        with atomic_output(path, overwrite=overwrite) as temporary, open(temporary, "w", newline="") as file:
-            writer = csv.DictWriter(file, fieldnames=CSV_FIELDS)
-            writer.writeheader()
-            for row in self.rows:
-                writer.writerow({**row, "split_accuracies": " ".join(f"{a:.4f}" for a in row["split_accuracies"]),
-                                 "C": " ".join(f"{c:g}" for c in row["C"]),
-                                 "level": "" if row["level"] is None else row["level"]})
-
-
-def _row(cells):
-    return "| " + " | ".join(str(c) for c in cells) + " |"
+    def to_csv(self):
+        """One row per model and condition: accuracy, std, each split's accuracy and chosen C."""
+        rows = [[row["model"], row["distortion"], "" if row["level"] is None else row["level"],
+                 row["accuracy"], row["std"], " ".join(f"{a:.4f}" for a in row["split_accuracies"]),
+                 " ".join(f"{c:g}" for c in row["C"])] for row in self.rows]
+        return csv_text(CSV_FIELDS, rows)
