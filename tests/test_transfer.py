@@ -149,7 +149,7 @@ def test_evaluation_per_level_is_cached_and_never_reuses_another_models_features
     CountingExtractor.images_seen = 0
     results = evaluate_transfer(
         [CountingExtractor(stand_in_model(0), name="base"), CountingExtractor(stand_in_model(1), name="other")],
-        source, [noise_distortion()], **settings,
+        source, [noise_distortion()], svm_training="per_level", **settings,
     )
     assert CountingExtractor.images_seen == 2 * 3 * 56
     assert [(r["model"], r["distortion"], r["level"]) for r in results.rows[:3]] == [
@@ -162,7 +162,7 @@ def test_evaluation_per_level_is_cached_and_never_reuses_another_models_features
 
     CountingExtractor.images_seen = 0
     again = evaluate_transfer([CountingExtractor(stand_in_model(0), name="base")], source,
-                              [noise_distortion()], **settings)
+                              [noise_distortion()], svm_training="per_level", **settings)
     assert CountingExtractor.images_seen == 0
     assert again.rows == results.rows[:3]
     # Same name, other weights: a cache miss, never the other model's features.
@@ -170,10 +170,46 @@ def test_evaluation_per_level_is_cached_and_never_reuses_another_models_features
     assert CountingExtractor.images_seen == 56
 
     pooled = evaluate_transfer([FeatureExtractor(stand_in_model(0), name="base")], source,
-                               [noise_distortion()], svm_training="pooled", **settings)
-    assert len(pooled.rows) == 3 and pooled.protocol["svm_training"] == "pooled"
+                               [noise_distortion()], **settings)
+    assert len(pooled.rows) == 3 and pooled.protocol["svm_training"] == "pooled"  # the paper's default
     table = pooled.to_markdown()
     assert "| base |" in table and "stand_in_noise (mean of levels)" in table
+
+
+def test_svm_training_modes_train_on_what_they_say():
+    """One SVM set per split for "pooled" and "clean" (same C at every level), retrained per level otherwise."""
+    labels = np.repeat(np.arange(4), 14)
+    source = ArraySource(colour_images(labels), labels, name="colours")
+
+    def scramble(images, level, seed):  # destroys the colour code at level 2 only
+        if level == 1:
+            return images
+        return np.random.default_rng(seed).integers(0, 256, images.shape).astype("uint8")
+
+    settings = dict(n_train=6, n_val=3, n_splits=2, Cs=(0.01, 1.0), seed=0)
+    runs = {mode: evaluate_transfer([FeatureExtractor(stand_in_model(0), name="base")], source,
+                                    [Distortion("scramble", (1, 2), scramble)], svm_training=mode, **settings)
+            for mode in ("pooled", "clean", "per_level")}
+    clean = runs["clean"]
+    # trained on clean features only: level 1 (unchanged images) scores exactly as clean
+    assert clean.accuracy("base", "scramble", 1) == clean.accuracy("base", "clean")
+    assert clean.rows[1]["C"] == clean.rows[2]["C"] == clean.rows[0]["C"]
+    assert runs["pooled"].rows[1]["C"] == runs["pooled"].rows[2]["C"]
+    for mode in runs:
+        assert runs[mode].accuracy("base", "scramble", 2) < 0.6  # noise features: near chance 0.25
+    with pytest.raises(ValueError, match="svm_training must be one of"):
+        evaluate_transfer([FeatureExtractor(stand_in_model(0))], source, svm_training="both", **settings)
+
+
+def test_default_feature_layer_is_fc6_or_fc7_as_in_the_paper():
+    from keras_robust.deepcorrect.paper_models import alexnet_imagenet
+
+    alexnet = alexnet_imagenet(classes=5)
+    assert default_feature_layer(alexnet) == default_feature_layer(alexnet, "caltech101") == "fc6"
+    assert default_feature_layer(alexnet, "sun397") == default_feature_layer(alexnet, "SUN-397") == "fc7"
+    one_dense = stand_in_model(0, hidden_dense=True)
+    assert default_feature_layer(one_dense, "sun397") == "fc1"  # only one hidden dense layer
+    assert FeatureExtractor(alexnet, dataset="sun397").layer == "fc7"
 
 
 def test_distortions_are_deepcorrects_sigmas_or_corruption_severities():

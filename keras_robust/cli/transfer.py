@@ -23,7 +23,8 @@ def _levels(text):
 @click.option("--model", "models", multiple=True, required=True,
               help="Builder name (ResNet20PP, ...) or .keras file; repeat to compare models.")
 @click.option("--weights", default=None, help="Weights of builder-name models, e.g. cifar10.")
-@click.option("--layer", default=None, help="Feature layer (default: first fully connected or global pooling).")
+@click.option("--layer", default=None,
+              help="Feature layer (default: first fully connected, second for SUN-397, else global pooling).")
 @click.option("--distortion", "distortions", multiple=True,
               help="awgn or gaussian_blur (DeepCorrect's sigma levels), or a keras_robust.corruptions name "
                    "(severities 1-5); applied at each level to train and test images alike; repeatable.")
@@ -35,8 +36,8 @@ def _levels(text):
 @click.option("--n-test", default=None, type=int, help="Cap on test images per class (default: all the rest).")
 @click.option("--splits", default=5, show_default=True, help="Random splits to average over.")
 @click.option("--seed", default=0, show_default=True)
-@click.option("--svm-training", type=click.Choice(["per_level", "pooled"]), default="per_level", show_default=True,
-              help="One SVM per distortion level, or one on clean and all levels together.")
+@click.option("--svm-training", type=click.Choice(["pooled", "clean", "per_level"]), default="pooled", show_default=True,
+              help="One SVM set on clean and all levels together (the paper), one on clean only, or one per level.")
 @click.option("--batch-size", default=128, show_default=True)
 @click.option("--cache-dir", type=click.Path(file_okay=False), default="runs/transfer/features", show_default=True,
               help="Feature cache; reruns reuse features of the same model, weights, layer, data and distortion.")
@@ -57,7 +58,7 @@ def transfer(dataset, data_dir, models, weights, layer, distortions, levels, pre
         is_file = spec.endswith(".keras") or Path(spec).exists()
         model = resolve_model(spec, None if is_file else weights)
         name = Path(spec).stem if is_file else f"{spec}" + (f"[{weights}]" if weights else "")
-        extractors.append(FeatureExtractor(model, layer=layer, batch_size=batch_size, name=name))
+        extractors.append(FeatureExtractor(model, layer=layer, batch_size=batch_size, name=name, dataset=dataset))
     chosen = [resolve_distortion(name, levels, preset=preset, seed=seed) for name in distortions]
     results = evaluate_transfer(
         extractors, source, chosen, n_train=n_train, n_val=n_val, n_test=n_test, n_splits=splits, seed=seed,

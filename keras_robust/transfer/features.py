@@ -12,13 +12,42 @@ GLOBAL_POOLING = (
 )
 
 
-def default_feature_layer(model):
+# Datasets whose paper feature layer is the second fully connected one (fc7):
+# "the output of the first (Caltech-101 and Caltech-256) or second (SUN-397)
+# fully-connected layer" (DeepCorrect Sec. V-A7, after Donahue et al.).
+SECOND_DENSE_DATASETS = ("sun397",)
+
+
+def _dense_rank(dataset):
+    name = "".join(c for c in str(dataset or "").lower() if c.isalnum())
+    return 1 if any(d in name for d in SECOND_DENSE_DATASETS) else 0
+
+
+def default_feature_layer(model, dataset=None):
     """Name of the layer whose output serves as features.
 
-    The first fully connected layer that is not the classifier (AlexNet's fc6,
-    as in the paper), else the last global-pooling layer (the features a
-    convolutional backbone feeds its classifier), else the model's output when
-    it is already a vector (a backbone built with `pooling="avg"`).
+    The paper's choice where the model has fully connected layers besides
+    the classifier: the first (AlexNet's fc6) for Caltech-101/256 and any
+    other dataset, the second (fc7) for SUN-397 (the first where there is
+    only one); else the last global-pooling layer (the features a
+    convolutional backbone feeds its classifier), else the model's output
+    when it is already a vector (a backbone built with `pooling="avg"`).
+
+    Args:
+        model: a Keras model.
+        dataset: name of the dataset the features are for (e.g.
+            `"caltech101"`, `"sun397"`), or `None`.
+
+    Example:
+
+    ```python
+    from keras_robust.deepcorrect.paper_models import alexnet_imagenet
+    from keras_robust.transfer import default_feature_layer
+
+    alexnet = alexnet_imagenet(classes=10)
+    assert default_feature_layer(alexnet, "caltech101") == "fc6"
+    assert default_feature_layer(alexnet, "sun397") == "fc7"
+    ```
     """
     output_layer = model.layers[-1]
     dense = [
@@ -26,7 +55,7 @@ def default_feature_layer(model):
         if isinstance(layer, keras.layers.Dense) and layer is not output_layer
     ]
     if dense:
-        return dense[0].name
+        return dense[min(_dense_rank(dataset), len(dense) - 1)].name
     pooling = [layer for layer in model.layers if isinstance(layer, GLOBAL_POOLING)]
     if pooling:
         return pooling[-1].name
@@ -65,21 +94,23 @@ class FeatureExtractor:
         model: a Keras model taking raw pixel values in [0, 255] (as every
             `keras_robust.applications` model does).
         layer: name of the layer whose output is the feature vector; default
-            `default_feature_layer(model)`. Outputs of rank > 2 are flattened.
+            `default_feature_layer(model, dataset)`. Outputs of rank > 2 are flattened.
         batch_size: images per forward pass.
         name: identity of the model in results and cache keys; default
             `model.name`.
+        dataset: name of the dataset, for the paper's default layer (fc7
+            for SUN-397, fc6 otherwise).
 
     Example:
         >>> extractor = FeatureExtractor(keras_robust.applications.ResNet20(weights="cifar10"))
         >>> features = extractor(images_uint8)  # (N, 64): the global-pooling output
     """
 
-    def __init__(self, model, layer=None, batch_size=128, name=None):
+    def __init__(self, model, layer=None, batch_size=128, name=None, dataset=None):
         if batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer. Received: batch_size={batch_size}")
         self.model = model
-        self.layer = layer or default_feature_layer(model)
+        self.layer = layer or default_feature_layer(model, dataset)
         self.batch_size = batch_size
         self.name = name or model.name
         try:

@@ -2,9 +2,13 @@
 
 Deep features of a fixed network, linear SVMs trained on them, mean per-class
 accuracy averaged over random splits of `n_train` training and `n_val`
-validation images per class, the rest for testing. A distortion is applied to
-training and test images alike, one level at a time (after resizing to the
-model's input size).
+validation images per class, the rest for testing. A distortion is applied
+after resizing to the model's input size. By default one set of SVMs per
+distortion is trained on the clean images and all its levels together and
+tested at each level (footnote 7: "a single set of linear SVMs is trained
+for images affected by different levels of distortion and also clean
+images"); `svm_training="clean"` trains on clean images only,
+`"per_level"` one set per level.
 """
 
 from collections import namedtuple
@@ -18,7 +22,7 @@ from keras_robust.transfer.svm import DEFAULT_CS, ValidatedLinearSVC
 Split = namedtuple("Split", ["train", "val", "test"])
 Split.__doc__ = "Image indices of one random split: training, validation and test."
 CLEAN = "clean"
-SVM_TRAINING = ("per_level", "pooled")
+SVM_TRAINING = ("pooled", "clean", "per_level")
 
 
 def make_splits(labels, n_train=25, n_val=5, n_splits=5, n_test=None, seed=0):
@@ -91,27 +95,31 @@ def extract_condition(extractor, source, indices, distortion=None, level=None, *
     return features
 
 
-def split_accuracies(features, labels, splits, Cs):
-    """Mean per-class test accuracy and chosen C of each split.
+def fit_split_svms(features, labels, splits, Cs):
+    """One `ValidatedLinearSVC` per split, trained on `features` stacked.
 
-    `features` is a list of (N, D) arrays: the SVM trains on all of them
-    stacked (one condition, or the pooled clean and distorted ones) and is
-    tested on the last.
+    `features` is a list of (N, D) arrays (one condition, or the pooled
+    clean and distorted ones); each split's training and validation rows of
+    every array are used.
     """
     def stack(rows):
         return np.concatenate([f[rows] for f in features]), np.tile(labels[rows], len(features))
 
-    scores, chosen = [], []
+    svms = []
     for split in splits:
         validation = stack(split.val) if len(split.val) else None
-        svm = ValidatedLinearSVC(Cs=Cs).fit(*stack(split.train), validation_data=validation)
-        scores.append(svm.score(features[-1][split.test], labels[split.test]))
-        chosen.append(svm.C_)
-    return scores, chosen
+        svms.append(ValidatedLinearSVC(Cs=Cs).fit(*stack(split.train), validation_data=validation))
+    return svms
+
+
+def split_accuracies(svms, features, labels, splits):
+    """Mean per-class test accuracy of each split's SVM on `features`, and the chosen Cs."""
+    scores = [svm.score(features[split.test], labels[split.test]) for svm, split in zip(svms, splits)]
+    return scores, [svm.C_ for svm in svms]
 
 
 def evaluate_transfer(extractors, source, distortions=(), *, n_train=25, n_val=5, n_test=None,
-                      n_splits=5, seed=0, Cs=DEFAULT_CS, svm_training="per_level", cache=None,
+                      n_splits=5, seed=0, Cs=DEFAULT_CS, svm_training="pooled", cache=None,
                       batch_size=256, verbose=False):
     """Mean per-class accuracy of linear SVMs on each extractor's features.
 
@@ -127,9 +135,11 @@ def evaluate_transfer(extractors, source, distortions=(), *, n_train=25, n_val=5
         n_splits: random splits to average over.
         seed: seed of the splits.
         Cs: candidate SVM C values, chosen on the validation images.
-        svm_training: "per_level" trains one set of SVMs per distortion
-            level; "pooled" trains one set on clean and all levels of a
-            distortion together (the paper's footnote 7) and tests each level.
+        svm_training: "pooled" (the paper's footnote 7) trains one set of
+            SVMs on the clean images and all levels of a distortion together
+            and tests each level with it; "clean" trains one set on clean
+            images only and tests every level with it; "per_level" trains
+            one set per level on that level's images.
         cache: a `FeatureCache`, or None.
         batch_size: images per decoding and forward pass.
         verbose: print progress bars.
@@ -162,13 +172,13 @@ def evaluate_transfer(extractors, source, distortions=(), *, n_train=25, n_val=5
             )
 
         clean = extract()
-        scores, chosen = split_accuracies([clean], labels, split_rows, Cs)
-        results.add(extractor.name, CLEAN, None, scores, chosen)
+        clean_svms = fit_split_svms([clean], labels, split_rows, Cs)
+        results.add(extractor.name, CLEAN, None, *split_accuracies(clean_svms, clean, labels, split_rows))
         for distortion in distortions:
             levels = [extract(distortion, level) for level in distortion.levels]
+            pooled = fit_split_svms([clean, *levels], labels, split_rows, Cs) if svm_training == "pooled" else None
             for level, features in zip(distortion.levels, levels):
-                pool = [clean, *levels] if svm_training == "pooled" else []
-                stacked = [f for f in pool if f is not features] + [features]
-                scores, chosen = split_accuracies(stacked, labels, split_rows, Cs)
-                results.add(extractor.name, distortion.name, level, scores, chosen)
+                svms = {"pooled": pooled, "clean": clean_svms}.get(svm_training) or fit_split_svms(
+                    [features], labels, split_rows, Cs)
+                results.add(extractor.name, distortion.name, level, *split_accuracies(svms, features, labels, split_rows))
     return results
