@@ -9,8 +9,10 @@ from keras_robust.deepcorrect import (
 )
 from keras_robust.deepcorrect.distortions import distort_levels
 from keras_robust.deepcorrect.graph import fold_batch_normalization
+from keras_robust.deepcorrect.batches import augment_images
 from keras_robust.deepcorrect.training import (
-    MixedDistortionBatches, finetune_copy, fit_deepcorrect, stability_model, trainable_parameters,
+    MixedDistortionBatches, bn_recalibrated_copy, finetune_copy, fit_deepcorrect, paper_schedule,
+    recalibrate_batch_norm, stability_model, trainable_parameters,
 )
 from keras_robust.layers import ChannelCorrection, CorrectionUnit
 from keras_robust.utils import count_flops
@@ -295,7 +297,7 @@ def test_to_rank_constrained_target_flops_decomposes_every_kxk_conv():
 def test_mixed_batches_and_baselines():
     x = (images(10, shape=(8, 8, 3)) * 60).clip(0, 255).round()
     labels = np.arange(10) % 3
-    batches = MixedDistortionBatches(x, labels, "gaussian_blur", batch_size=10, seed=0)
+    batches = MixedDistortionBatches(x, labels, "gaussian_blur", batch_size=10, seed=0, augment=False)
     batch, batch_labels = batches[0]
     changed = np.any(batch != x[batches._order], axis=(1, 2, 3))
     assert changed.sum() == 5 and np.array_equal(batch_labels, labels[batches._order])
@@ -310,3 +312,112 @@ def test_mixed_batches_and_baselines():
     history = fit_deepcorrect(training, x, labels, "awgn", epochs=1, batch_size=5, learning_rate=0.01)
     assert np.isfinite(history.history["loss"][0])
     assert not np.allclose(keras.ops.convert_to_numpy(evaluated.layers[-1].kernel), keras.ops.convert_to_numpy(model.layers[-1].kernel))
+
+
+def test_augmentation_is_the_authors_rotation_shift_and_flip():
+    x = (images(6, shape=(16, 16, 3)) * 60).clip(0, 255).round()
+    np.testing.assert_allclose(augment_images(x, rotation=0, shift=0, flip=False), x, atol=1e-4)
+    flipped = augment_images(x, seed=3, rotation=0, shift=0)
+    mirrored = np.all(np.isclose(flipped, x[:, :, ::-1], atol=1e-4), axis=(1, 2, 3))
+    kept = np.all(np.isclose(flipped, x, atol=1e-4), axis=(1, 2, 3))
+    assert np.all(mirrored | kept) and mirrored.any() and kept.any()
+    moved = augment_images(x, seed=3)
+    assert np.all(np.abs(moved - x).mean(axis=(1, 2, 3)) > 1) and np.array_equal(moved, augment_images(x, seed=3))
+    batches = MixedDistortionBatches(x, np.arange(6) % 2, "awgn", batch_size=6, seed=0)
+    assert not np.allclose(batches[0][0], MixedDistortionBatches(
+        x, np.arange(6) % 2, "awgn", batch_size=6, seed=0, augment=False)[0][0])
+
+
+def test_paper_schedule_warms_up_then_divides_by_ten():
+    schedule = paper_schedule(0.1, 110, warmup_steps=10)
+    rates = [float(schedule(step)) for step in (0, 9, 10, 39, 40, 69, 70, 100)]
+    np.testing.assert_allclose(rates, [0.01, 0.01, 0.1, 0.1, 0.01, 0.01, 0.001, 0.0001], rtol=1e-6)
+    np.testing.assert_allclose([float(paper_schedule(0.1, 10)(s)) for s in (0, 2, 3)], [0.1, 0.1, 0.01], rtol=1e-6)
+
+
+def test_fit_deepcorrect_uses_nesterov_l1_and_warmup():
+    model = small_resnet()
+    x = (images(16) * 60).clip(0, 255).round()
+    corrected = build_deepcorrect(model, {"conv_a": np.arange(6)}, 0.5)
+    fit_deepcorrect(corrected, x, np.arange(16) % 4, "awgn", epochs=2, batch_size=8, learning_rate=0.1)
+    optimizer = corrected.optimizer
+    assert optimizer.nesterov and optimizer.momentum == 0.9 and optimizer.weight_decay is None
+    # 2 steps per epoch: one warm-up epoch (steps 0 and 1) at 0.01, then 0.1
+    schedule = optimizer.get_config()["learning_rate"]["config"]
+    assert schedule["boundaries"][0] == 1 and schedule["values"][:2] == pytest.approx([0.01, 0.1])
+    assert all(v.regularizer is None for v in corrected.trainable_weights)  # removed after training
+    # the L1 term is in the loss: with a huge λ the loss is larger
+    plain = fit_deepcorrect(build_deepcorrect(model, {"conv_a": np.arange(6)}, 0.5), x, np.arange(16) % 4,
+                            "awgn", epochs=1, batch_size=16, l1=0, augment=False, seed=1)
+    heavy = fit_deepcorrect(build_deepcorrect(model, {"conv_a": np.arange(6)}, 0.5), x, np.arange(16) % 4,
+                            "awgn", epochs=1, batch_size=16, l1=10.0, augment=False, seed=1)
+    assert heavy.history["loss"][0] > plain.history["loss"][0] + 1
+
+
+def test_bn_recalibration_changes_statistics_only():
+    model = small_resnet()
+    x = (images(32) * 60).clip(0, 255).round()
+    batches = MixedDistortionBatches(x, np.arange(32) % 4, "awgn", batch_size=16, seed=0)
+    copy = bn_recalibrated_copy(model, batches)
+    stats = ("moving_mean", "moving_variance")
+    for layer in copy.layers[1:]:  # after the input layer
+        original = model.get_layer(layer.name)
+        for weight, before in zip(layer.weights, original.weights):
+            changed = not np.allclose(keras.ops.convert_to_numpy(weight), keras.ops.convert_to_numpy(before))
+            assert changed == (isinstance(layer, layers.BatchNormalization) and weight.name in stats), weight.path
+        assert layer.trainable == original.trainable
+    # the statistics are the mean of the two batches' statistics of stem_bn's input
+    stem = keras.Model(copy.inputs, copy.get_layer("stem").output)
+    means = [keras.ops.convert_to_numpy(stem(batches[i][0])).mean(axis=(0, 1, 2)) for i in range(2)]
+    np.testing.assert_allclose(copy.get_layer("stem_bn").moving_mean.numpy(), np.mean(means, axis=0), rtol=1e-4)
+    assert copy.get_layer("stem_bn").momentum == model.get_layer("stem_bn").momentum
+    # DeepCorrect's option: the frozen network's statistics, then the units train
+    corrected = build_deepcorrect(model, {"conv_a": np.arange(6)}, 0.5)
+    fit_deepcorrect(corrected, x, np.arange(32) % 4, "awgn", epochs=1, batch_size=16, recalibrate=True)
+    np.testing.assert_allclose(corrected.get_layer("stem_bn").moving_mean.numpy(),
+                               copy.get_layer("stem_bn").moving_mean.numpy(), rtol=1e-4)
+    np.testing.assert_array_equal(corrected.get_layer("stem").kernel.numpy(), model.get_layer("stem").kernel.numpy())
+    assert not corrected.get_layer("stem_bn").trainable
+    assert recalibrate_batch_norm(keras.Sequential([keras.Input((3,)), layers.Dense(2)]), [np.ones((2, 3))]) == 0
+
+
+def test_stability_model_trains_dense_layers_only_on_request():
+    model = small_resnet()
+    _, everything = stability_model(model)
+    training, dense_only = stability_model(model, layers="dense")
+    assert trainable_parameters(everything) == trainable_parameters(model)
+    assert trainable_parameters(dense_only) == 6 * 4 + 4
+    x = (images(8) * 60).clip(0, 255).round()
+    fit_deepcorrect(training, x, np.arange(8) % 4, "awgn", epochs=1, batch_size=8, learning_rate=0.01)
+    np.testing.assert_array_equal(dense_only.get_layer("stem").kernel.numpy(), model.get_layer("stem").kernel.numpy())
+    assert not np.allclose(dense_only.get_layer("fc").kernel.numpy(), model.get_layer("fc").kernel.numpy())
+    with pytest.raises(ValueError, match="Received: layers='fc'"):
+        stability_model(model, layers="fc")
+
+
+def test_relative_error_score_is_the_authors_and_orders_like_the_naive_loop():
+    keras.utils.set_random_seed(0)
+    model = small_resnet()
+    fc = model.get_layer("fc")
+    fc.kernel.assign(fc.kernel * 50.0)
+    clean = images(40)
+    rng = np.random.default_rng(3)
+    distorted = [clean + rng.normal(0, s, clean.shape).astype("float32") for s in (0.5, 1.5)]
+    labels = rng.integers(0, 4, len(clean))
+    fast = rank_filters(model, ["stem", "add"], clean, distorted, labels, score="relative_error", filter_batch=4)
+    naive = naive_rank_filters(model, ["stem", "add"], clean, distorted, labels, score="relative_error")
+    # by hand for filter 0 of "stem": Σ over levels of |e_swap - e_b| / e_b
+    swapped_errors, base_errors = [], []
+    for d in distorted:
+        one = naive_rank_filters(model, ["stem"], clean, d, labels)
+        base_errors.append(1 - one.baseline)
+        swapped_errors.append(1 - (one.scores["stem"][0] + one.baseline))
+    expected = sum(abs(s - b) / max(b, 1 / 40) for s, b in zip(swapped_errors, base_errors))
+    assert fast.scores["stem"][0] == pytest.approx(expected)
+    for name in ("stem", "add"):
+        np.testing.assert_allclose(fast.scores[name], naive.scores[name])
+        assert np.all(fast.scores[name] >= 0)
+    gain = rank_filters(model, ["stem", "add"], clean, distorted, labels)
+    assert any(not np.allclose(gain.scores[n], fast.scores[n]) for n in ("stem", "add"))
+    with pytest.raises(ValueError, match="Received: score='tau'"):
+        rank_filters(model, ["stem"], clean, distorted, labels, score="tau")

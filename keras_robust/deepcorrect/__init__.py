@@ -4,7 +4,9 @@
 `build_deepcorrect` adds correction units to a frozen pretrained model,
 `decompose_conv` / `to_rank_constrained` / `ranks_for_flops` derive
 rank-constrained models and
-`fit_deepcorrect` trains on half clean, half distorted batches.
+`fit_deepcorrect` trains on augmented half clean, half distorted batches
+(the paper's protocol), `bn_recalibrated_copy` is the batch-norm-statistics
+baseline.
 """
 
 from keras_robust.deepcorrect.builder import build_deepcorrect
@@ -12,12 +14,17 @@ from keras_robust.deepcorrect.decomposition import (
     decompose_conv, decompose_kernel, ranks_for_flops, to_rank_constrained,
 )
 from keras_robust.deepcorrect.ranking import FilterRanking, naive_rank_filters, rank_filters
+from keras_robust.deepcorrect.batches import MixedDistortionBatches, augment_images
 from keras_robust.deepcorrect.training import (
-    finetune_copy, fit_deepcorrect, stability_model, trainable_parameters,
+    bn_recalibrated_copy, finetune_copy, fit_deepcorrect, recalibrate_batch_norm, stability_model,
+    trainable_parameters,
 )
 
 __all__ = [
     "FilterRanking",
+    "MixedDistortionBatches",
+    "augment_images",
+    "bn_recalibrated_copy",
     "build_deepcorrect",
     "decompose_conv",
     "decompose_kernel",
@@ -26,6 +33,7 @@ __all__ = [
     "naive_rank_filters",
     "rank_filters",
     "ranks_for_flops",
+    "recalibrate_batch_norm",
     "stability_model",
     "to_rank_constrained",
     "trainable_parameters",

@@ -1,4 +1,11 @@
-"""Training DeepCorrect models and the paper's two baselines on mixed batches."""
+"""Training DeepCorrect models and the paper's baselines on mixed batches.
+
+The defaults follow the paper (Sec. V-A) and the authors' CIFAR code: SGD
+with Nesterov momentum 0.9, the loss of Eq. 5 with an L1 regulariser R on
+the trained kernels, augmented batches half clean and half distorted,
+learning rate 0.1 for correction units after one warm-up epoch at a tenth
+of it, then divided by 10 after every 30% of the remaining steps.
+"""
 
 import math
 
@@ -6,59 +13,43 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_robust.deepcorrect.distortions import LEVELS, distort
+from keras_robust.deepcorrect.batches import MixedDistortionBatches
 from keras_robust.deepcorrect.graph import as_functional, clone
 
+STABILITY_LAYERS = ("all", "dense")
 
-class MixedDistortionBatches(keras.utils.PyDataset):
-    """Shuffled batches, half clean and half distorted at a random level each.
 
-    Args:
-        images: raw [0, 255] images (N, H, W, C).
-        labels: integer labels.
-        distortion: `"gaussian_blur"` or `"awgn"`.
-        levels: the levels drawn from (default: the CIFAR levels).
-        batch_size: images per batch.
-        seed: seed of the shuffling, the choice of images and levels, the noise.
+def paper_schedule(learning_rate, total_steps, warmup_steps=0):
+    """The paper's schedule after an optional warm-up at a tenth of the rate.
+
+    `warmup_steps` steps at `learning_rate / 10` (the authors' CIFAR code
+    warms correction units up for one epoch at 0.01), then `learning_rate`,
+    divided by 10 after every 30% of the remaining steps.
+
+    Example:
+
+    ```python
+    from keras_robust.deepcorrect.training import paper_schedule
+
+    schedule = paper_schedule(0.1, 110, warmup_steps=10)
+    rates = [round(float(schedule(s)), 6) for s in (0, 9, 10, 39, 40, 70, 100)]
+    assert rates == [0.01, 0.01, 0.1, 0.1, 0.01, 0.001, 0.0001]
+    ```
     """
-
-    def __init__(self, images, labels, distortion, levels=None, batch_size=64, seed=0, **kwargs):
-        super().__init__(**kwargs)
-        if len(images) != len(labels) or len(images) == 0:
-            raise ValueError(
-                f"Need as many labels as images, at least one. Received: "
-                f"{len(images)} images, {len(labels)} labels"
-            )
-        self.images, self.labels = np.asarray(images), np.asarray(labels)
-        self.distortion, self.levels = distortion, tuple(levels or LEVELS[distortion])
-        self.batch_size, self.seed, self.epoch = batch_size, seed, 0
-        self._order = np.random.default_rng([seed, 0]).permutation(len(images))
-
-    def __len__(self):
-        return math.ceil(len(self.images) / self.batch_size)
-
-    def __getitem__(self, index):
-        rng = np.random.default_rng([self.seed, self.epoch, index])
-        chosen = self._order[index * self.batch_size:(index + 1) * self.batch_size]
-        batch = self.images[chosen].astype("float32")
-        distorted = rng.permutation(len(chosen)) < len(chosen) // 2
-        levels = rng.choice(len(self.levels), size=len(chosen))
-        for level in np.unique(levels[distorted]):
-            rows = distorted & (levels == level)
-            batch[rows] = distort(batch[rows], self.distortion, self.levels[level], rng)
-        return batch, self.labels[chosen]
-
-    def on_epoch_end(self):
-        self.epoch += 1
-        self._order = np.random.default_rng([self.seed, self.epoch]).permutation(len(self.images))
-
-
-def paper_schedule(learning_rate, total_steps):
-    """The paper's schedule: learning rate divided by 10 after every 30% of the steps."""
-    boundaries = sorted({max(1, int(total_steps * f)) for f in (0.3, 0.6, 0.9)})
-    return keras.optimizers.schedules.PiecewiseConstantDecay(
-        boundaries, [learning_rate / 10**i for i in range(len(boundaries) + 1)]
-    )
+    total_steps = max(1, int(total_steps))
+    warmup_steps = min(max(0, int(warmup_steps)), total_steps - 1)
+    rest = total_steps - warmup_steps
+    starts = [warmup_steps] if warmup_steps else []  # first step of each new rate
+    for f in (0.3, 0.6, 0.9):
+        step = warmup_steps + max(1, int(rest * f))
+        if step < total_steps and step > (starts[-1] if starts else 0):
+            starts.append(step)
+    values = [learning_rate / 10] if warmup_steps else []
+    values += [learning_rate / 10**i for i in range(len(starts) - len(values) + 1)]
+    if not starts:
+        return learning_rate
+    boundaries = [step - 1 for step in starts]  # the decay keeps values[i] while step <= boundaries[i]
+    return keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, values)
 
 
 def trainable_parameters(model):
@@ -66,34 +57,147 @@ def trainable_parameters(model):
     return int(sum(math.prod(w.shape) for w in model.trainable_weights))
 
 
+def _add_l1(model, l1):
+    """Sets an L1 regulariser on trainable kernels that have none; returns them."""
+    added = []
+    if l1:
+        for variable in model.trainable_weights:
+            if variable.regularizer is None and len(variable.shape) > 1:
+                variable.regularizer = keras.regularizers.L1(l1)
+                added.append(variable)
+    return added
+
+
 def fit_deepcorrect(
     model, images, labels, distortion, levels=None, *, epochs=10, batch_size=64,
-    learning_rate=0.1, momentum=0.9, weight_decay=5e-4, seed=0, verbose=0,
+    learning_rate=0.1, warmup_epochs=1.0, momentum=0.9, nesterov=True, l1=1e-5,
+    weight_decay=None, augment=True, recalibrate=False, seed=0, callbacks=None, verbose=0,
 ):
     """Trains the trainable weights of `model` on half clean, half distorted batches.
 
-    SGD with momentum and the paper's schedule (÷10 after every 30% of the
-    steps); the paper uses 0.1 for correction units and 0.001 to fine-tune.
+    The paper's protocol (Sec. V-A) with the authors' CIFAR details: SGD
+    with Nesterov momentum, the cross-entropy plus λ·R(W) with R the L1
+    norm of the trained kernels (Eq. 5; kernels whose layer has its own
+    regulariser keep it), the authors' augmentation, a warm-up at a tenth of
+    the learning rate, then `paper_schedule`. The paper uses 0.1 for
+    correction units; to fine-tune, 10 times less than the pretraining rate
+    (0.001 for AlexNet, 0.01 in the authors' CIFAR code) and no warm-up.
 
     Args:
         model: a classifier with softmax outputs (a DeepCorrect model, a
             `finetune_copy`, or a `stability_model`).
         images, labels: raw [0, 255] training images and integer labels.
         distortion, levels: as in `MixedDistortionBatches`.
-        epochs, batch_size, learning_rate, momentum, weight_decay: SGD settings.
+        epochs: passes over `images`.
+        batch_size: images per step.
+        learning_rate: the rate after the warm-up.
+        warmup_epochs: epochs (a float) at `learning_rate / 10` first; 0: none.
+        momentum, nesterov: SGD momentum.
+        l1: λ of the L1 regulariser R (0 or `None`: no regulariser added).
+        weight_decay: optional decoupled weight decay (not the paper's; `None`).
+        augment: augment the batches (`augment_images`).
+        recalibrate: before training, re-estimate the statistics of the
+            frozen batch normalizations on one pass over the same batches
+            (`recalibrate_batch_norm`), so that a DeepCorrect model gets
+            the batch statistics Finetune gets by training.
         seed: seed of the batches.
+        callbacks: `keras.callbacks.Callback`s of `model.fit`.
         verbose: verbosity of `model.fit`.
 
     Returns:
         The `History` of `model.fit`.
+
+    Example:
+
+    ```python
+    import numpy as np
+    import keras
+    from keras_robust.deepcorrect.training import fit_deepcorrect
+
+    model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Flatten(),
+                              keras.layers.Dense(2, activation="softmax")])
+    x = np.random.default_rng(0).integers(0, 256, (8, 8, 8, 3)).astype("float32")
+    history = fit_deepcorrect(model, x, np.arange(8) % 2, "awgn", epochs=1, batch_size=4)
+    assert len(history.history["loss"]) == 1
+    ```
     """
-    batches = MixedDistortionBatches(images, labels, distortion, levels, batch_size, seed)
+    batches = MixedDistortionBatches(images, labels, distortion, levels, batch_size, seed, augment=augment)
+    if recalibrate:
+        recalibrate_batch_norm(model, batches)
+    warmup_steps = round(warmup_epochs * len(batches))
     optimizer = keras.optimizers.SGD(
-        paper_schedule(learning_rate, epochs * len(batches)),
-        momentum=momentum, weight_decay=weight_decay,
+        paper_schedule(learning_rate, epochs * len(batches), warmup_steps),
+        momentum=momentum, nesterov=nesterov, weight_decay=weight_decay,
     )
-    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    return model.fit(batches, epochs=epochs, verbose=verbose)
+    added = _add_l1(model, l1)
+    try:
+        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        return model.fit(batches, epochs=epochs, callbacks=callbacks, verbose=verbose)
+    finally:
+        for variable in added:
+            variable.regularizer = None
+
+
+def _batch_norms(model):
+    """The `BatchNormalization` layers of a model and of the models nested in it."""
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            yield from _batch_norms(layer)
+        elif isinstance(layer, keras.layers.BatchNormalization):
+            yield layer
+
+
+def recalibrate_batch_norm(model, batches, steps=None):
+    """Re-estimates the batch-norm statistics of `model` on `batches`; trains no weight.
+
+    The moving mean and variance of every `BatchNormalization` layer of the
+    network (frozen or not; those nested in custom layers such as correction
+    units are left alone) become the average of their batch statistics over
+    the batches: the forward pass runs in training mode, with momentum
+    1 - 1/t at batch t. Other weights are unchanged. This is the "BN
+    recalibration" baseline of the DeepCorrect CIFAR experiment: Finetune
+    re-estimates these statistics while it trains, DeepCorrect keeps them
+    frozen.
+
+    Args:
+        model: a Keras model.
+        batches: a `keras.utils.PyDataset` (e.g. `MixedDistortionBatches`)
+            or an iterable of `(images, labels)` or of image arrays.
+        steps: batches to use (default: all of them, one pass).
+
+    Returns:
+        The number of batch-norm layers recalibrated.
+
+    Example:
+
+    ```python
+    import numpy as np
+    import keras
+    from keras_robust.deepcorrect.training import recalibrate_batch_norm
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.BatchNormalization()])
+    x = np.random.default_rng(0).normal(3.0, 2.0, (64, 4)).astype("float32")
+    assert recalibrate_batch_norm(model, [x[:32], x[32:]]) == 1
+    assert np.allclose(model.layers[0].moving_mean.numpy(), x.mean(axis=0), atol=1e-5)
+    ```
+    """
+    norms = list(_batch_norms(model))
+    saved = [(norm, norm.trainable, norm.momentum) for norm in norms]
+    iterator = (batches[i] for i in range(len(batches))) if isinstance(batches, keras.utils.PyDataset) else iter(batches)
+    try:
+        for norm in norms:
+            norm.trainable = True
+        for t, batch in enumerate(iterator, start=1):
+            if steps is not None and t > steps:
+                break
+            for norm in norms:
+                norm.momentum = 1.0 - 1.0 / t
+            x = batch[0] if isinstance(batch, (tuple, list)) else batch
+            model(ops.convert_to_tensor(np.asarray(x, dtype="float32")), training=True)
+    finally:
+        for norm, trainable, momentum in saved:
+            norm.trainable, norm.momentum = trainable, momentum
+    return len(norms)
 
 
 def finetune_copy(model):
@@ -101,6 +205,14 @@ def finetune_copy(model):
     copy = clone(as_functional(model), name=f"{model.name}_finetune")
     for layer in copy.layers:
         layer.trainable = True
+    return copy
+
+
+def bn_recalibrated_copy(model, batches, steps=None):
+    """The "BN recalibration" baseline: a copy of `model` whose batch-norm
+    statistics are re-estimated on `batches` (`recalibrate_batch_norm`), no weight trained."""
+    copy = clone(as_functional(model), name=f"{model.name}_bn_recalibrated")
+    recalibrate_batch_norm(copy, batches, steps)
     return copy
 
 
@@ -144,14 +256,39 @@ class StabilityRegularizer(keras.layers.Layer):
         return {**super().get_config(), "alpha": self.alpha}
 
 
-def stability_model(model, sigma=0.2, alpha=0.01):
+def stability_model(model, sigma=0.2, alpha=0.01, layers="all"):
     """Stability training (Zheng et al.) of a trainable copy of `model`.
 
     Returns `(training_model, copy)`: train `training_model` (its loss adds
     α·KL between the predictions for an image and a copy with Gaussian noise
     of std `sigma` on the [0, 1] scale, the paper's σ² = 0.04), evaluate `copy`.
+
+    Args:
+        model: the pretrained classifier (left unchanged).
+        sigma: std of the Gaussian noise on the [0, 1] scale.
+        alpha: weight α of the KL divergence.
+        layers: `"all"` trains every layer; `"dense"` only the fully
+            connected layers, as the paper's AlexNet Stability model (Sec.
+            V-A2), the rest frozen (batch normalization in inference mode).
+
+    Example:
+
+    ```python
+    import keras
+    from keras_robust.deepcorrect.training import stability_model, trainable_parameters
+
+    model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(4, 3),
+                              keras.layers.Flatten(), keras.layers.Dense(2, activation="softmax")])
+    training, evaluated = stability_model(model, layers="dense")
+    assert trainable_parameters(evaluated) == 36 * 4 * 2 + 2
+    ```
     """
+    if layers not in STABILITY_LAYERS:
+        raise ValueError(f"`layers` must be one of {STABILITY_LAYERS}. Received: layers={layers!r}")
     copy = finetune_copy(model)
+    if layers == "dense":
+        for layer in copy.layers:
+            layer.trainable = isinstance(layer, keras.layers.Dense)
     inputs = keras.Input(shape=copy.input_shape[1:])
     noisy = keras.layers.Rescaling(1 / 255)(inputs)
     noisy = keras.layers.Rescaling(255.0)(keras.layers.GaussianNoise(sigma)(noisy))

@@ -1,0 +1,128 @@
+"""Training batches of DeepCorrect: augmented, half clean and half distorted."""
+
+import math
+
+import keras
+import numpy as np
+from scipy import ndimage
+
+from keras_robust.deepcorrect.distortions import LEVELS, distort
+
+
+def augment_images(images, seed=0, *, rotation=20.0, shift=0.15, flip=True):
+    """Random rotations, shifts and horizontal flips, as the authors' CIFAR code.
+
+    The authors train with Keras' `ImageDataGenerator(rotation_range=20,
+    width_shift_range=0.15, height_shift_range=0.15, horizontal_flip=True)`:
+    each image is rotated by an angle drawn from [-20°, 20°], shifted by up
+    to 15% of its side in each direction and flipped with probability 1/2,
+    with bilinear interpolation and the nearest border pixel filling in.
+
+    Args:
+        images: float or uint8 array (N, H, W, C).
+        seed: seed of the random transforms.
+        rotation: largest rotation in degrees (0: none).
+        shift: largest shift as a fraction of the side (0: none).
+        flip: whether to flip half of the images left-right.
+
+    Returns:
+        A float32 array of the shape of `images`.
+
+    Example:
+
+    ```python
+    import numpy as np
+    from keras_robust.deepcorrect.batches import augment_images
+
+    images = np.random.default_rng(0).integers(0, 256, (4, 32, 32, 3)).astype("uint8")
+    augmented = augment_images(images, seed=1)
+    assert augmented.shape == images.shape and augmented.dtype == np.float32
+    ```
+    """
+    images = np.asarray(images, dtype="float32")
+    if images.ndim != 4:
+        raise ValueError(f"`images` must be a batch (N, H, W, C). Received: shape {images.shape}")
+    rng = np.random.default_rng(seed)
+    count, height, width = images.shape[:3]
+    angles = np.deg2rad(rng.uniform(-rotation, rotation, count))
+    shifts = rng.uniform(-shift, shift, (count, 2)) * (height, width)
+    flips = rng.random(count) < 0.5 if flip else np.zeros(count, bool)
+    centre = np.array([(height - 1) / 2, (width - 1) / 2])
+    out = np.empty_like(images)
+    for i, image in enumerate(images):
+        if flips[i]:
+            image = image[:, ::-1]
+        cos, sin = np.cos(angles[i]), np.sin(angles[i])
+        matrix = np.array([[cos, -sin], [sin, cos]])
+        offset = centre - matrix @ (centre + shifts[i])
+        for channel in range(images.shape[-1]):
+            out[i, ..., channel] = ndimage.affine_transform(
+                image[..., channel], matrix, offset, order=1, mode="nearest"
+            )
+    return out
+
+
+class MixedDistortionBatches(keras.utils.PyDataset):
+    """Shuffled batches, half clean and half distorted at a random level each.
+
+    Each image is first augmented (`augment_images`, the authors' CIFAR
+    augmentation), then half of each batch is distorted, each image at a
+    level drawn uniformly from `levels`.
+
+    Args:
+        images: raw [0, 255] images (N, H, W, C).
+        labels: integer labels.
+        distortion: `"gaussian_blur"` or `"awgn"`.
+        levels: the levels drawn from (default: the CIFAR levels).
+        batch_size: images per batch.
+        seed: seed of the shuffling, augmentation, choice of images and levels, noise.
+        augment: whether to augment (`False`: the images as given).
+        **kwargs: `keras.utils.PyDataset` arguments (`workers`, ...).
+
+    Example:
+
+    ```python
+    import numpy as np
+    from keras_robust.deepcorrect.batches import MixedDistortionBatches
+
+    images = np.random.default_rng(0).integers(0, 256, (8, 32, 32, 3)).astype("uint8")
+    batches = MixedDistortionBatches(images, np.arange(8) % 2, "awgn", batch_size=4)
+    x, y = batches[0]
+    assert x.shape == (4, 32, 32, 3) and len(batches) == 2
+    ```
+    """
+
+    def __init__(self, images, labels, distortion, levels=None, batch_size=64, seed=0,
+                 augment=True, **kwargs):
+        super().__init__(**kwargs)
+        if len(images) != len(labels) or len(images) == 0:
+            raise ValueError(
+                f"Need as many labels as images, at least one. Received: "
+                f"{len(images)} images, {len(labels)} labels"
+            )
+        if distortion not in LEVELS:
+            raise ValueError(f"`distortion` must be one of {tuple(LEVELS)}. Received: distortion={distortion!r}")
+        self.images, self.labels = np.asarray(images), np.asarray(labels)
+        self.distortion, self.levels = distortion, tuple(levels or LEVELS[distortion])
+        self.batch_size, self.seed, self.augment, self.epoch = batch_size, seed, augment, 0
+        self._order = np.random.default_rng([seed, 0]).permutation(len(images))
+
+    def __len__(self):
+        return math.ceil(len(self.images) / self.batch_size)
+
+    def __getitem__(self, index):
+        rng = np.random.default_rng([self.seed, self.epoch, index])
+        chosen = self._order[index * self.batch_size:(index + 1) * self.batch_size]
+        batch = self.images[chosen].astype("float32")
+        if self.augment:
+            batch = np.clip(np.round(augment_images(batch, int(rng.integers(2**31)))), 0, 255)
+        distorted = rng.permutation(len(chosen)) < len(chosen) // 2
+        levels = rng.choice(len(self.levels), size=len(chosen))
+        for level in np.unique(levels[distorted]):
+            rows = distorted & (levels == level)
+            batch[rows] = distort(batch[rows], self.distortion, self.levels[level], rng)
+        return batch, self.labels[chosen]
+
+    def on_epoch_end(self):
+        self.epoch += 1
+        self._order = np.random.default_rng([self.seed, self.epoch]).permutation(len(self.images))
