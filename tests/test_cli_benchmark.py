@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from keras_robust.cli.main import cli
 
-FEW = ["--corruptions", "gaussian_noise,brightness", "--severities", "1,5"]
+FEW = ["--corruptions", "gaussian_noise,brightness", "--levels", "1,5"]
 
 
 def invoke(*args):
@@ -23,9 +23,10 @@ def tiny_npz(tmp_path_factory):
     return path
 
 
-def test_default_mnist_job_tiny(tmp_path):
+def test_mnist_lenet_experiment_tiny(tmp_path):
     out = tmp_path / "bench"
-    result = invoke("benchmark", "--epochs", 1, "--train-size", 600, "--limit", 60, *FEW, "--output", out)
+    result = invoke("benchmark", "--dataset", "mnist", "--epochs", 1, "--train-size", 600, "--limit", 60, *FEW,
+                    "--output", out)
     assert result.exit_code == 0, result.output
     report = json.loads((out / "results.json").read_text())
     assert list(report["models"]) == ["LeNet-A", "LeNet-PA"]
@@ -36,13 +37,18 @@ def test_default_mnist_job_tiny(tmp_path):
         assert len(model["errors"]["contrast_poisson"]) == 4
         assert all(0 <= e <= 100 for levels in model["errors"].values() for e in levels.values())
     assert report["models"]["LeNet-A"]["mCE"] == pytest.approx(100)
+    assert any("normalised by LeNet-A" in note for note in report["notes"])
     assert report["verdict"] in result.output and "Overall: LeNet-" in result.output
     rows = (out / "results.csv").read_text().splitlines()
     assert len(rows) == 1 + 2 * (1 + 6 + 4 + 2 * 2)
+    assert rows[0] == "model,distortion,level,error_percent,accuracy"
+    for row in rows[1:]:  # errors in percent, accuracies as fractions
+        error, accuracy = map(float, row.split(",")[3:])
+        assert accuracy == pytest.approx(1 - error / 100, abs=1e-4)
     pngs = sorted(p.name for p in out.glob("*.png"))
     assert pngs == ["accuracy_vs_contrast_poisson.png", "accuracy_vs_gaussian_noise_variance.png",
                     "accuracy_vs_severity.png", "error_per_corruption.png"]
-    assert "Corrupting and evaluating" in result.output  # the progress bar's label
+    assert "Corrupting and evaluating: 14/14" in result.output  # the progress line (not a terminal: no bar)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bench"]  # no temporary left
 
 
@@ -61,13 +67,15 @@ def test_benchmark_of_named_models_on_npz_is_reproducible(tmp_path, tiny_npz):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--dataset", "mnist", "--data-dir", "{tmp}/tfds", "--model", "LeNetA"], "--data-dir"),
+        (["--dataset", "cifar10", "--data-dir", "{tmp}/tfds", "--model", "LeNetA"], "--data-dir"),
         (["--dataset", "{tmp}/missing.npz", "--model", "LeNetA"], "No such dataset file"),
         (["--dataset", "{npz}", "--model", "NoSuchNet"], "Unknown model 'NoSuchNet'"),
         (["--dataset", "{npz}", "--model", "LeNetA", "--corruptions", "rain"], "Unknown corruption"),
-        (["--dataset", "{npz}", "--model", "LeNetA", "--severities", "0,9"], "Severities must be among"),
+        (["--dataset", "{npz}", "--model", "LeNetA", "--levels", "0,9"], "Severities must be among"),
         (["--dataset", "{npz}", "--model", "LeNetA", "--baseline", "VGG"], "Unknown baseline 'VGG'"),
-        (["--model", "LeNetA"], "need --dataset"),
+        (["--dataset", "{npz}"], "Name the models to evaluate"),
+        (["--dataset", "{npz}", "--model", "LeNetA", "--baseline", "alexnet-cifar10", "--levels", "1"],
+         "evaluate all five"),
     ],
 )
 def test_bad_input_exits_non_zero_without_traceback(tmp_path, tiny_npz, args, message):
@@ -79,7 +87,7 @@ def test_bad_input_exits_non_zero_without_traceback(tmp_path, tiny_npz, args, me
 
 
 def test_offline_tfds_message_names_the_ways_to_supply_data(tmp_path):
-    result = invoke("corrupt", "cifar10", "--data-dir", tmp_path / "tfds", "--output", tmp_path / "c.npz")
+    result = invoke("corrupt", "--dataset", "cifar10", "--data-dir", tmp_path / "tfds", "--output", tmp_path / "c.npz")
     assert result.exit_code == 1
     assert "not prepared" in result.output and "--data-dir" in result.output and "folder" in result.output
     assert "Traceback" not in result.output
@@ -97,7 +105,7 @@ def test_existing_output_is_refused_then_replaced(tmp_path, tiny_npz):
 
 def test_corrupt_npz_to_npz(tmp_path, tiny_npz):
     out = tmp_path / "tiny-c.npz"
-    result = invoke("corrupt", tiny_npz, *FEW, "--output", out)
+    result = invoke("corrupt", "--dataset", tiny_npz, *FEW, "--output", out)
     assert result.exit_code == 0, result.output
     assert "Corrupting 12 images" in result.output
     with np.load(out) as arrays:
@@ -121,7 +129,7 @@ def test_corrupt_folder_to_cifar10c_layout(tmp_path):
             Image.fromarray(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)).save(
                 tmp_path / "images" / class_name / f"{index}.png")
     out = tmp_path / "images-c"
-    result = invoke("corrupt", tmp_path / "images", "--corruptions", "brightness", "--severities", "3",
+    result = invoke("corrupt", "--dataset", tmp_path / "images", "--corruptions", "brightness", "--levels", "3",
                     "--output", out)
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == ["brightness.npy", "info.json", "labels.npy"]
@@ -131,6 +139,6 @@ def test_corrupt_folder_to_cifar10c_layout(tmp_path):
 
 
 def test_failed_corrupt_leaves_nothing(tmp_path, tiny_npz):
-    result = invoke("corrupt", tiny_npz, "--corruptions", "gaussian_noise,rain", "--output", tmp_path / "x.npz")
+    result = invoke("corrupt", "--dataset", tiny_npz, "--corruptions", "gaussian_noise,rain", "--output", tmp_path / "x.npz")
     assert result.exit_code == 1 and "rain" in result.output
     assert list(tmp_path.iterdir()) == []

@@ -19,13 +19,17 @@ def test_rank_then_deepcorrect(tmp_path):
     np.savez(tmp_path / "data.npz", images=rng.integers(0, 256, (12, 8, 8, 3), dtype="uint8"),
              labels=np.arange(12) % 2)
     runner = CliRunner()
-    common = ["--data", str(tmp_path / "data.npz"), "--distortion", "awgn", "--levels", "10,20"]
-    result = runner.invoke(cli, ["rank", str(tmp_path / "base.keras"), *common,
-                                 "--images", "12", "-o", str(tmp_path / "rank.json")])
+    common = ["--model", str(tmp_path / "base.keras"), "--dataset", str(tmp_path / "data.npz"),
+              "--distortion", "awgn", "--levels", "10,20"]
+    result = runner.invoke(cli, ["rank", *common, "--limit", "12", "-o", str(tmp_path / "rank.json")])
     assert result.exit_code == 0, result.output
+    written = (tmp_path / "rank.json").read_text()
+    again = runner.invoke(cli, ["rank", *common, "--limit", "12", "-o", str(tmp_path / "rank.json")])
+    assert again.exit_code == 1 and "--overwrite" in again.output and "Traceback" not in again.output
+    assert (tmp_path / "rank.json").read_text() == written
     ranking = json.loads((tmp_path / "rank.json").read_text())
     assert list(ranking["scores"]) == ["c1"] and len(ranking["scores"]["c1"]) == 4
-    result = runner.invoke(cli, ["deepcorrect", str(tmp_path / "base.keras"), *common,
+    result = runner.invoke(cli, ["deepcorrect", *common,
                                  "--ranking", str(tmp_path / "rank.json"), "--beta", "0.5",
                                  "--epochs", "1", "--batch-size", "4", "-o", str(tmp_path / "dc.keras")])
     assert result.exit_code == 0, result.output
@@ -33,13 +37,16 @@ def test_rank_then_deepcorrect(tmp_path):
     loaded = keras.models.load_model(tmp_path / "dc.keras", safe_mode=True)
     assert len(loaded.get_layer("c1_correction").channels) == 2
     assert isinstance(loaded.get_layer("c1_correction"), ChannelCorrection)
-    result = runner.invoke(cli, ["deepcorrect", str(tmp_path / "base.keras"), *common, "--method",
+    result = runner.invoke(cli, ["deepcorrect", *common, "--method",
                                  "stability", "--epochs", "1", "--batch-size", "4", "-o", str(tmp_path / "st.keras")])
     assert result.exit_code == 0, result.output
     assert f"trainable parameters {model.count_params():,}" in result.output
-    missing = runner.invoke(cli, ["deepcorrect", str(tmp_path / "base.keras"), *common, "-o", str(tmp_path / "m.keras")])
+    refused = runner.invoke(cli, ["deepcorrect", *common, "--method", "finetune", "--epochs", "1",
+                                  "-o", str(tmp_path / "st.keras")])
+    assert refused.exit_code == 1 and "already exists" in refused.output and "--overwrite" in refused.output
+    missing = runner.invoke(cli, ["deepcorrect", *common, "-o", str(tmp_path / "m.keras")])
     assert missing.exit_code == 1 and "--ranking is required" in missing.output
-    bad = runner.invoke(cli, ["rank", str(tmp_path / "base.keras"), *common, "--layers", "nope",
+    bad = runner.invoke(cli, ["rank", *common, "--layers", "nope",
                               "-o", str(tmp_path / "x.json")])
     assert bad.exit_code == 1 and "No layer named 'nope'" in bad.output
     assert "Traceback" not in bad.output and not (tmp_path / "x.json").exists()

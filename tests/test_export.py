@@ -171,13 +171,13 @@ def run_cli(*args):
 @pytest.fixture(scope="module")
 def cli_export(tmp_path_factory):
     target = tmp_path_factory.mktemp("cli") / "resnet20pp"
-    result = run_cli("export", "ResNet20PP", target, "--weights", "cifar10")
+    result = run_cli("export", "--model", "ResNet20PP", "--output", target, "--weights", "cifar10")
     assert result.exit_code == 0, result.output
     return target
 
 
 def test_cli_export_refuses_existing_target(cli_export):
-    result = run_cli("export", "ResNet20PP", cli_export)
+    result = run_cli("export", "--model", "ResNet20PP", "-o", cli_export)
     assert result.exit_code == 1
     assert "already exists" in result.output and "Traceback" not in result.output
     metadata = json.loads((cli_export / export.METADATA).read_text())
@@ -191,7 +191,7 @@ def test_cli_predict_prints_top_k(cli_export, tmp_path):
     write_png(folder / "a.png", small[0])
     write_png(folder / "b.png", small[1])
     write_png(tmp_path / "big.png", large[0])
-    result = run_cli("predict", cli_export, folder, tmp_path / "big.png", "--top-k", "2")
+    result = run_cli("predict", "--model", cli_export, folder, tmp_path / "big.png", "--top-k", "2")
     assert result.exit_code == 0, result.output
     lines = [line for line in result.output.splitlines() if not line.startswith("note:")]
     assert len(lines) == 3
@@ -212,7 +212,8 @@ def test_cli_predict_with_keras_file_and_labels(tmp_path):
     (tmp_path / "labels.txt").write_text("red\ngreen\nblue\n")
     pixels = images(1, (8, 8, 3))
     write_png(tmp_path / "x.png", pixels[0])
-    result = run_cli("predict", tmp_path / "m.keras", tmp_path / "x.png", "-k", "1", "--labels", tmp_path / "labels.txt")
+    result = run_cli("predict", "--model", tmp_path / "m.keras", tmp_path / "x.png", "-k", "1", "--labels",
+                     tmp_path / "labels.txt")
     assert result.exit_code == 0, result.output
     best = int(np.argmax(model(pixels.astype("float32"))))
     assert result.output.split(": ")[1].split()[0] == ["red", "green", "blue"][best]
@@ -265,7 +266,7 @@ def test_unsafe_or_broken_keras_files_are_refused(make, message, tmp_path):
     with pytest.raises(ValueError, match=message):
         load_model(path)
     write_png(tmp_path / "x.png", images(1, (8, 8, 3))[0])
-    for args in (("predict", path, tmp_path / "x.png"), ("export", path, tmp_path / "out")):
+    for args in (("predict", "--model", path, tmp_path / "x.png"), ("export", "--model", path, "-o", tmp_path / "out")):
         result = run_cli(*args)
         assert result.exit_code == 1
         assert message in result.output and "Traceback" not in result.output

@@ -290,7 +290,9 @@ def test_cli_on_a_folder_prints_the_table_writes_json_csv_and_caches(tmp_path, m
     cached = sorted((tmp_path / "runs/transfer/features").glob("*.npz"))
     assert len(cached) == 3
     stamps = [path.stat().st_mtime_ns for path in cached]
-    assert CliRunner().invoke(cli, args).exit_code == 0
+    refused = CliRunner().invoke(cli, args)
+    assert refused.exit_code == 1 and "--overwrite" in refused.output
+    assert CliRunner().invoke(cli, [*args, "--overwrite"]).exit_code == 0
     assert [path.stat().st_mtime_ns for path in cached] == stamps  # reused, not rewritten
     assert isinstance(open_source("images"), FolderSource)
 

@@ -1,14 +1,16 @@
-"""PNG figures of benchmark results (needs the `plots` extra: matplotlib)."""
+"""PNG figures of a `BenchmarkResult` (needs the `plots` extra: matplotlib)."""
 
 import numpy as np
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib's pyplot on the Agg backend, or a ValueError saying how to install it."""
     try:
         import matplotlib
     except ImportError:
         raise ValueError(
-            "Figures need matplotlib: pip install 'keras_robust[plots]', or pass --no-figures."
+            "Figures need matplotlib: pip install 'keras_robust[plots]', or pass --no-figures "
+            "(figures=False)."
         ) from None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -16,17 +18,17 @@ def _pyplot():
     return plt
 
 
-def error_per_corruption(results, corruption_names, path):
-    """Grouped bars: mean error over severities of each model on each corruption."""
-    plt = _pyplot()
-    names = list(results)
+def error_per_corruption(result, path):
+    """Grouped bars: error E (%) of each model on each corruption, mean over severities."""
+    plt = pyplot()
+    names, corruptions = list(result.models), result.corruptions
     width = 0.8 / len(names)
-    x = np.arange(len(corruption_names))
-    figure, axes = plt.subplots(figsize=(max(6, 0.6 * len(corruption_names) + 2), 4))
+    x = np.arange(len(corruptions))
+    figure, axes = plt.subplots(figsize=(max(6, 0.6 * len(corruptions) + 2), 4))
     for index, name in enumerate(names):
-        means = [np.mean(list(results[name]["errors"][c].values())) for c in corruption_names]
-        axes.bar(x + (index - (len(names) - 1) / 2) * width, means, width, label=name)
-    axes.set_xticks(x, [c.replace("_", " ") for c in corruption_names], rotation=60, ha="right")
+        axes.bar(x + (index - (len(names) - 1) / 2) * width, [result.error(name, c) for c in corruptions],
+                 width, label=name)
+    axes.set_xticks(x, [c.replace("_", " ") for c in corruptions], rotation=60, ha="right")
     axes.set_ylabel("classification error E (%)")
     axes.set_title("Error per corruption (mean over severities)")
     axes.legend()
@@ -35,22 +37,26 @@ def error_per_corruption(results, corruption_names, path):
     plt.close(figure)
 
 
-def accuracy_curves(results, groups, path, *, xlabel, title):
-    """Accuracy against level: one line per model, levels of `groups` averaged.
+def accuracy_curves(result, groups, path, *, xlabel, title):
+    """Accuracy (a fraction) against level: one line per model, the levels of `groups` averaged.
 
     Args:
-        groups: distortion groups of `results` whose accuracies at each level
-            are averaged (all corruptions for accuracy against severity, or
-            one group such as the Gaussian-noise variances).
+        result: a `BenchmarkResult`.
+        groups: distortion groups whose accuracies at each level are averaged
+            (all corruptions for accuracy against severity, or one group such
+            as the Gaussian-noise variances of Fig. 4).
+        path: PNG file to write.
+        xlabel: label of the level axis.
+        title: title of the figure.
     """
-    plt = _pyplot()
+    plt = pyplot()
     figure, axes = plt.subplots(figsize=(6, 4))
-    for name, result in results.items():
-        levels = list(result["errors"][groups[0]])
-        accuracy = [100 - np.mean([result["errors"][g][level] for g in groups]) for level in levels]
-        axes.plot(["clean", *map(str, levels)], [100 - result["clean_error"], *accuracy], marker="o", label=name)
+    for name in result.models:
+        levels = list(result.models[name]["errors"][groups[0]])
+        accuracy = [np.mean([result.accuracy(name, g, level) for g in groups]) for level in levels]
+        axes.plot(["clean", *map(str, levels)], [result.accuracy(name), *accuracy], marker="o", label=name)
     axes.set_xlabel(xlabel)
-    axes.set_ylabel("accuracy (%)")
+    axes.set_ylabel("accuracy")
     axes.set_title(title)
     axes.grid(alpha=0.3)
     axes.legend()

@@ -1,107 +1,194 @@
-"""Tables, verdict, JSON and CSV of benchmark results."""
+"""`BenchmarkResult`: the benchmark's tables, verdict, JSON, CSV and figures, rendered from one object."""
 
-import csv
-import io
-import json
-
-
-def _number(value, digits=2):
-    return "–" if value is None else f"{value:.{digits}f}"
-
-
-def corruption_table(results, corruption_names):
-    """Markdown table in the style of Table 2: E per corruption (mean over severities)."""
-    names = list(results)
-    lines = ["| corruption | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
-    for corruption in corruption_names:
-        row = [sum(errors) / len(errors) for errors in (
-            list(results[n]["errors"][corruption].values()) for n in names)]
-        lines.append(f"| {corruption} | " + " | ".join(_number(e) for e in row) + " |")
-    lines.append("| **average E** | " + " | ".join(_number(results[n]["corruption_error"]) for n in names) + " |")
-    return "\n".join(lines)
-
-
-def summary_table(results, baseline):
-    """Markdown table in the style of Table 3: E_clean, E_corr, mCE, rCE."""
-    label = "unnormalized" if baseline is None else f"baseline {baseline} = 100"
-    lines = [f"| model | E_clean | E_corr | mCE ({label}) | rCE ({label}) |", "|---|---|---|---|---|"]
-    for name, result in results.items():
-        lines.append(
-            f"| {name} | {_number(result['clean_error'])} | {_number(result['corruption_error'])} | "
-            f"{_number(result['mCE'], 1)} | {_number(result['rCE'], 1)} |"
-        )
-    reasons = sorted({result["rCE_undefined"] for result in results.values() if result.get("rCE_undefined")})
-    lines.extend(["", *(f"rCE –: {reason}" for reason in reasons)] if reasons else [])
-    return "\n".join(lines)
-
-
-def level_table(results, group, title):
-    """Markdown table of accuracy (%) of each model at each level of one distortion group."""
-    names = list(results)
-    levels = list(results[names[0]]["errors"][group])
-    lines = [f"| {title} | clean | " + " | ".join(str(level) for level in levels) + " |",
-             "|---" * (len(levels) + 2) + "|"]
-    for name in names:
-        accuracies = [100 - results[name]["errors"][group][level] for level in levels]
-        lines.append(f"| {name} | {_number(100 - results[name]['clean_error'])} | "
-                     + " | ".join(_number(a) for a in accuracies) + " |")
-    return "\n".join(lines)
-
+from keras_robust.results import Result, csv_text, markdown_table
 
 VIEW_TITLES = {
     "corruptions": "the corruptions of CIFAR-10-C",
     "gaussian_noise_variance": "Gaussian noise (Fig. 4)",
     "contrast_poisson": "contrast + Poisson noise (Fig. 5)",
 }
+LEVEL_TITLES = {"gaussian_noise_variance": "Gaussian noise σ² (Fig. 4)",
+                "contrast_poisson": "contrast C + Poisson (Fig. 5)"}
 
 
-def _mean_error(result, groups):
-    return sum(sum(result["errors"][g].values()) / len(result["errors"][g]) for g in groups) / len(groups)
+def _number(value, digits=2):
+    return "–" if value is None else f"{value:.{digits}f}"
 
 
-def verdict(results, corruption_names):
-    """Plain sentences: which model had the lowest mean error on each kind of distortion, and overall.
+def _mean(values):
+    values = list(values)
+    return sum(values) / len(values)
 
-    The kinds are the corruptions (together) and each other distortion group
-    (e.g. the Gaussian-noise levels of Fig. 4).
+
+def _level_key(text):
+    """A level read back from JSON (keys are strings there): an int or a float."""
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
+class BenchmarkResult(Result):
+    """Errors of several models on clean and corrupted copies of one image set.
+
+    Errors are in percent (0-100), accuracies fractions (0-1). Returned by
+    `keras_robust.benchmarking.benchmark`; `save(folder)` writes
+    `results.json`, `results.csv`, `report.md` and PNG figures.
+
+    Args:
+        models: dict model name -> `{"clean_error": E_clean, "errors": {group:
+            {level: E}}, "corruption_error": E_corr, "mCE": ..., "rCE": ...}`,
+            as `keras_robust.benchmarking.evaluation.summarize` fills it.
+        dataset: words naming the data (shown in the report).
+        corruptions: the corruptions that enter E_corr, mCE and rCE.
+        levels: their severities.
+        baseline: what mCE and rCE are normalised by: a model's name,
+            `"alexnet-cifar10"`, or `None`.
+        images: number of images; image_shape: their shape.
+        preset: corruption parameter preset; seed: seed of the corruptions.
+        notes: sentences printed under the summary (what the data and the
+            normalisation mean).
+
+    Example:
+
+    >>> from keras_robust.benchmarking import BenchmarkResult
+    >>> result = BenchmarkResult(
+    ...     {"A": {"clean_error": 10.0, "errors": {"fog": {1: 20.0}}, "corruption_error": 20.0,
+    ...            "mCE": None, "rCE": None}},
+    ...     dataset="demo", corruptions=["fog"], levels=[1])
+    >>> result.accuracy("A", "fog", 1)
+    0.8
     """
-    first = next(iter(results.values()))
-    views = {"corruptions": list(corruption_names)}
-    views.update({g: [g] for g in first["errors"] if g not in corruption_names})
-    wins = dict.fromkeys(results, 0)
-    sentences = []
-    for view, groups in views.items():
-        errors = {name: _mean_error(result, groups) for name, result in results.items()}
-        ranked = sorted(errors, key=errors.get)
-        wins[ranked[0]] += 1
-        others = ", ".join(f"{n} {errors[n]:.2f}%" for n in ranked[1:])
-        growth = ", ".join(f"{n} {errors[n] - results[n]['clean_error']:+.2f}" for n in ranked)
-        sentences.append(
-            f"On {VIEW_TITLES.get(view, view)}, {ranked[0]} had the lower mean error: {errors[ranked[0]]:.2f}%"
-            + (f" against {others}" if others else "") + f" (points over its clean error: {growth})."
-        )
-    best = max(wins, key=wins.get)
-    if len(results) > 1:
-        tie = [n for n in wins if wins[n] == wins[best]]
-        sentences.append(
-            f"Overall: {best} was more robust on {wins[best]} of {len(views)} kinds of distortion."
-            if len(tie) == 1 else f"Overall: a tie between {' and '.join(tie)}."
-        )
-    return " ".join(sentences)
 
+    def __init__(self, models, *, dataset, corruptions, levels, baseline=None, images=None, image_shape=None,
+                 preset="cifar", seed=0, notes=()):
+        self.models = models
+        self.dataset = dataset
+        self.corruptions = list(corruptions)
+        self.levels = list(levels)
+        self.baseline = baseline
+        self.images = images
+        self.image_shape = None if image_shape is None else list(image_shape)
+        self.preset = preset
+        self.seed = seed
+        self.notes = list(notes)
 
-def to_json(report):
-    return json.dumps(report, indent=1, sort_keys=False) + "\n"
+    def error(self, model, group=None, level=None):
+        """Error in % of `model`: clean (`group=None`), at one level, or averaged over the levels of `group`."""
+        result = self.models[model]
+        if group is None:
+            return result["clean_error"]
+        levels = result["errors"][group]
+        return levels[level] if level is not None else _mean(levels.values())
 
+    def accuracy(self, model, group=None, level=None):
+        """Accuracy (a fraction) of `model`, as `error` selects it."""
+        return round(1 - self.error(model, group, level) / 100, 10)
 
-def to_csv(results):
-    """One row per model, distortion and level: its error and accuracy in %."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["model", "distortion", "level", "error_percent", "accuracy_percent"])
-    for name, result in results.items():
-        writer.writerow([name, "clean", "", f"{result['clean_error']:.4f}", f"{100 - result['clean_error']:.4f}"])
-        for group, levels in result["errors"].items():
-            for level, error in levels.items():
-                writer.writerow([name, group, level, f"{error:.4f}", f"{100 - error:.4f}"])
-    return buffer.getvalue()
+    @property
+    def extra_groups(self):
+        """Distortion groups evaluated besides the corruptions (e.g. Fig. 4's Gaussian noise)."""
+        first = next(iter(self.models.values()))
+        return [group for group in first["errors"] if group not in self.corruptions]
+
+    def corruption_table(self):
+        """Markdown table in the style of Table 2: E per corruption (mean over severities)."""
+        names = list(self.models)
+        rows = [[c, *(_number(self.error(n, c)) for n in names)] for c in self.corruptions]
+        rows.append(["**E_corr**", *(_number(self.models[n]["corruption_error"]) for n in names)])
+        return markdown_table(["corruption", *names], rows)
+
+    def summary_table(self):
+        """Markdown table in the style of Table 3: E_clean, E_corr, mCE, rCE."""
+        label = "unnormalised" if self.baseline is None else f"{self.baseline} = 100"
+        rows = [[name, _number(r["clean_error"]), _number(r["corruption_error"]), _number(r["mCE"], 1),
+                 _number(r["rCE"], 1)] for name, r in self.models.items()]
+        table = markdown_table(["model", "E_clean", "E_corr", f"mCE ({label})", f"rCE ({label})"], rows)
+        reasons = sorted({r["rCE_undefined"] for r in self.models.values() if r.get("rCE_undefined")})
+        return "\n\n".join([table, *(f"rCE –: {reason}" for reason in reasons)])
+
+    def level_table(self, group):
+        """Markdown table of the accuracy (fraction) of each model at each level of `group`."""
+        levels = list(next(iter(self.models.values()))["errors"][group])
+        rows = [[name, f"{self.accuracy(name):.4f}", *(f"{self.accuracy(name, group, v):.4f}" for v in levels)]
+                for name in self.models]
+        return markdown_table([LEVEL_TITLES.get(group, group), "clean", *map(str, levels)], rows)
+
+    def verdict(self):
+        """Plain sentences: which model had the lowest mean error on each kind of distortion, and overall."""
+        views = {"corruptions": self.corruptions, **{g: [g] for g in self.extra_groups}}
+        wins = dict.fromkeys(self.models, 0)
+        sentences = []
+        for view, groups in views.items():
+            errors = {name: _mean(self.error(name, g) for g in groups) for name in self.models}
+            ranked = sorted(errors, key=errors.get)
+            wins[ranked[0]] += 1
+            others = ", ".join(f"{n} {errors[n]:.2f}%" for n in ranked[1:])
+            growth = ", ".join(f"{n} {errors[n] - self.error(n):+.2f}" for n in ranked)
+            sentences.append(
+                f"On {VIEW_TITLES.get(view, view)}, {ranked[0]} had the lowest mean error: {errors[ranked[0]]:.2f}%"
+                + (f" against {others}" if others else "") + f" (points over its clean error: {growth})."
+            )
+        if len(self.models) > 1:
+            best = max(wins, key=wins.get)
+            tie = [n for n in wins if wins[n] == wins[best]]
+            sentences.append(
+                f"Overall: {best} was more robust on {wins[best]} of {len(views)} kinds of distortion."
+                if len(tie) == 1 else f"Overall: a tie between {' and '.join(tie)}."
+            )
+        return " ".join(sentences)
+
+    def to_markdown(self):
+        """The report: Table-2 and Table-3 style tables, the notes, level tables and the verdict."""
+        parts = [f"# Robustness benchmark\n\nData: {self.dataset}, {self.images} images; corruptions of the "
+                 f"{self.preset!r} preset at severities {self.levels}; seed {self.seed}. Errors E in %.",
+                 "## Error E (%) per corruption, mean over severities\n\n" + self.corruption_table(),
+                 "## Summary\n\n" + self.summary_table(), *self.notes]
+        for group in self.extra_groups:
+            parts.append(f"## {LEVEL_TITLES.get(group, group)}, accuracy\n\n" + self.level_table(group))
+        parts.append("**" + self.verdict() + "**")
+        return "\n\n".join(parts) + "\n"
+
+    def to_dict(self):
+        """Every setting and measurement, plus the verdict."""
+        return {"dataset": self.dataset, "images": self.images, "image_shape": self.image_shape,
+                "corruptions": self.corruptions, "levels": self.levels, "preset": self.preset, "seed": self.seed,
+                "baseline": self.baseline, "notes": self.notes, "verdict": self.verdict(), "models": self.models}
+
+    @classmethod
+    def from_dict(cls, data):
+        """The result back from `to_dict()`'s output (JSON level keys become numbers again)."""
+        if not isinstance(data, dict) or not {"models", "corruptions", "levels"} <= set(data):
+            raise ValueError("Not a benchmark result: expected a JSON object with 'models', 'corruptions' and "
+                             f"'levels'. Received: {type(data).__name__}")
+        models = {name: {**r, "errors": {g: {_level_key(str(k)): e for k, e in levels.items()}
+                                         for g, levels in r["errors"].items()}}
+                  for name, r in data["models"].items()}
+        settings = {k: data[k] for k in ("baseline", "images", "image_shape", "preset", "seed", "notes") if k in data}
+        return cls(models, dataset=data.get("dataset", ""), corruptions=data["corruptions"], levels=data["levels"],
+                   **settings)
+
+    def to_csv(self):
+        """One row per model, distortion and level: its error in % and accuracy as a fraction."""
+        rows = []
+        for name, result in self.models.items():
+            rows.append([name, "clean", "", f"{result['clean_error']:.4f}", f"{self.accuracy(name):.6f}"])
+            rows += [[name, group, level, f"{error:.4f}", f"{self.accuracy(name, group, level):.6f}"]
+                     for group, levels in result["errors"].items() for level, error in levels.items()]
+        return csv_text(["model", "distortion", "level", "error_percent", "accuracy"], rows)
+
+    def check_figures(self):
+        from keras_robust.benchmarking import figures
+
+        figures.pyplot()
+
+    def draw_figures(self, folder):
+        """error_per_corruption.png, accuracy_vs_severity.png and one accuracy_vs_<group>.png per extra group."""
+        from keras_robust.benchmarking import figures
+
+        figures.error_per_corruption(self, folder / "error_per_corruption.png")
+        figures.accuracy_curves(self, self.corruptions, folder / "accuracy_vs_severity.png",
+                                xlabel="severity", title="Accuracy, mean over corruptions")
+        for group in self.extra_groups:
+            figures.accuracy_curves(self, [group], folder / f"accuracy_vs_{group}.png",
+                                    xlabel=group.replace("_", " "), title=VIEW_TITLES.get(group, group))

@@ -2,26 +2,35 @@
 
 import click
 
+from keras_robust.cli import options
+
 
 @click.command()
-@click.argument("model")
-@click.argument("path", type=click.Path())
-@click.option(
-    "--weights",
-    default=None,
-    help='For builder names: "cifar10" (pretrained) or a weights file; random weights if omitted.',
-)
-@click.option("--overwrite", is_flag=True, help="Replace PATH if it exists.")
-def export(model, path, weights, overwrite):
-    """Export MODEL (a builder name such as ResNet20PP, or a .keras file) to the SavedModel folder PATH.
+@options.model_option(required=True)
+@options.weights_option()
+@options.output_option(required=True, help="SavedModel folder to write.")
+@options.overwrite_option()
+def export(model, weights, output, overwrite):
+    """Export --model (a builder name such as ResNet20PP, or a .keras file) to the SavedModel folder --output.
 
     The SavedModel's `serve` function takes uint8 or float32 RGB images in
     [0, 255] of any batch size and returns logits and probabilities.
     """
     from keras_robust.export import export_saved_model
-    from keras_robust.models import class_names, resolve_model
+    from keras_robust.models import class_names
 
-    keras_model = resolve_model(model, weights=weights)
-    names = class_names(weights, keras_model.outputs[0].shape[-1])
-    export_saved_model(keras_model, path, class_names=names, overwrite=overwrite)
-    click.echo(f"Exported {keras_model.name} to {path}")
+    options.refuse_existing(output, overwrite)
+    keras_model = options.load_model(model, weights)
+    names = class_names(_named_weights(model, weights), keras_model.outputs[0].shape[-1])
+    export_saved_model(keras_model, output, class_names=names, overwrite=overwrite)
+    click.echo(f"Exported {keras_model.name} to {output}")
+
+
+def _named_weights(model, weights):
+    """The named weights a builder loaded ("default": its shipped ones, if any), for the class names."""
+    if weights != "default" or str(model).endswith(".keras"):
+        return weights
+    from keras_robust.applications.torch_weights import registry
+
+    shipped = {name.lower(): records for name, records in registry().items()}
+    return next(iter(shipped.get(str(model).lower(), {})), None)

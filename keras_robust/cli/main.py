@@ -1,11 +1,16 @@
 """Entry point of `robust-cli`: one click group, one module per command."""
 
 import os
+import pickle
+import tarfile
+import zipfile
 
 import click
 
-# Errors a user can cause and fix: printed as one line, exit status 1, no traceback.
-USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError, NotADirectoryError, PermissionError, KeyError)
+# Errors a user can cause and fix (bad arguments, missing or unreadable files, full or read-only disks, broken
+# archives, refused pickles): printed as one line, exit status 1, no traceback. KeyError, AttributeError,
+# TypeError and the rest are bugs and keep their traceback.
+USER_ERRORS = (ValueError, OSError, EOFError, tarfile.TarError, zipfile.BadZipFile, pickle.UnpicklingError)
 
 
 class RobustGroup(click.Group):
@@ -15,8 +20,7 @@ class RobustGroup(click.Group):
         except click.exceptions.Exit:
             raise
         except USER_ERRORS as error:
-            message = error.args[0] if isinstance(error, KeyError) and error.args else error
-            raise click.ClickException(str(message)) from None
+            raise click.ClickException(str(error) or type(error).__name__) from None
 
 
 @click.group(cls=RobustGroup)

@@ -2,6 +2,8 @@
 
 import click
 
+from keras_robust.cli import options
+
 BATCH_SIZE = 256
 
 
@@ -16,26 +18,28 @@ def _read_labels(path, classes):
 
 
 @click.command()
-@click.argument("path", type=click.Path())
+@options.model_option(required=True, help="A folder written by `robust-cli export` or a .keras file.")
 @click.argument("images", nargs=-1, required=True, type=click.Path())
 @click.option("--top-k", "-k", default=3, show_default=True, type=click.IntRange(min=1))
 @click.option("--labels", type=click.Path(), help="Text file with one class name per line.")
-def predict(path, images, top_k, labels):
-    """Print the top-k classes of IMAGES (files or folders) under the model at PATH.
+@options.quiet_option()
+def predict(model, images, top_k, labels, quiet):
+    """Print the top-k classes of IMAGES (files or folders) under --model.
 
-    PATH is a folder written by `robust-cli export` or a .keras file. Images
-    (JPEG, PNG, BMP, GIF; PPM, TIFF, WebP with Pillow installed) of another
-    size than the model's input are resized to it, and a note says so.
+    Images (JPEG, PNG, BMP, GIF; PPM, TIFF, WebP with Pillow installed) of
+    another size than the model's input are resized to it, and a note says so.
     """
     import numpy as np
 
     from keras_robust.export import Classifier
     from keras_robust.image_files import list_images, read_image
+    from keras_robust.progress import progress
 
-    classifier = Classifier(path)
+    classifier = Classifier(model)
     files = list_images(images)
     names = None
-    for start in range(0, len(files), BATCH_SIZE):
+    starts = range(0, len(files), BATCH_SIZE)
+    for start in progress(starts, label=f"Classifying {len(files)} images", quiet=quiet or len(starts) < 2):
         batch = files[start : start + BATCH_SIZE]
         pixels = []
         for file in batch:

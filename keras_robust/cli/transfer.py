@@ -4,14 +4,9 @@ from pathlib import Path
 
 import click
 
+from keras_robust.cli import options
 
-def _levels(text):
-    if text is None:
-        return None
-    try:
-        return tuple(float(v) if "." in v else int(v) for v in text.split(","))
-    except ValueError:
-        raise click.BadParameter(f"expected comma-separated numbers, e.g. 1,2,3. Received: {text!r}") from None
+DEFAULT_MODEL = "ResNet20PP"  # the push-pull ResNet-20 with its shipped CIFAR-10 weights
 
 
 @click.command()
@@ -20,54 +15,61 @@ def _levels(text):
                    "class sub-folders (Caltech-256, ...), an .npz or a .tar.gz.")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None,
               help="tfds data folder where the dataset was prepared (no download happens).")
-@click.option("--model", "models", multiple=True, required=True,
-              help="Builder name (ResNet20PP, ...) or .keras file; repeat to compare models.")
-@click.option("--weights", default=None, help="Weights of builder-name models, e.g. cifar10.")
+@options.model_option(multiple=True, default=(DEFAULT_MODEL,),
+                      help=options.MODEL_HELP + " Repeat to compare models. Default: ResNet20PP with its shipped "
+                           "CIFAR-10 weights.")
+@options.weights_option()
 @click.option("--layer", default=None,
               help="Feature layer (default: first fully connected, second for SUN-397, else global pooling).")
 @click.option("--distortion", "distortions", multiple=True,
               help="awgn or gaussian_blur (DeepCorrect's sigma levels), or a keras_robust.corruptions name "
                    "(severities 1-5); applied at each level to train and test images alike; repeatable.")
-@click.option("--levels", default=None, callback=lambda ctx, param, value: _levels(value),
-              help="Comma-separated levels of every distortion: sigmas for awgn/gaussian_blur, else severities.")
+@options.levels_option(help="Comma-separated levels of every distortion: sigmas for awgn/gaussian_blur, else "
+                            "severities.")
 @click.option("--preset", default=None, help="cifar or imagenet: use keras_robust.corruptions.corrupt's preset (also for gaussian_blur).")
 @click.option("--n-train", default=25, show_default=True, help="Training images per class.")
 @click.option("--n-val", default=5, show_default=True, help="Validation images per class (choose C).")
 @click.option("--n-test", default=None, type=int, help="Cap on test images per class (default: all the rest).")
 @click.option("--splits", default=5, show_default=True, help="Random splits to average over.")
-@click.option("--seed", default=0, show_default=True)
+@options.seed_option()
 @click.option("--svm-training", type=click.Choice(["pooled", "clean", "per_level"]), default="pooled", show_default=True,
               help="One SVM set on clean and all levels together (the paper), one on clean only, or one per level.")
 @click.option("--batch-size", default=128, show_default=True)
 @click.option("--cache-dir", type=click.Path(file_okay=False), default="runs/transfer/features", show_default=True,
               help="Feature cache; reruns reuse features of the same model, weights, layer, data and distortion.")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write cached features.")
-@click.option("--output", type=click.Path(dir_okay=False), default=None,
-              help="Results JSON (a CSV is written beside it); default runs/transfer/<dataset>.json.")
+@options.output_option(help="Results JSON (a CSV is written beside it); default runs/transfer/<dataset>.json.")
+@options.overwrite_option()
+@options.quiet_option()
 def transfer(dataset, data_dir, models, weights, layer, distortions, levels, preset, n_train, n_val, n_test,
-             splits, seed, svm_training, batch_size, cache_dir, no_cache, output):
-    """Linear-SVM transfer evaluation of deep features, clean and distorted."""
-    from keras_robust.models import resolve_model
+             splits, seed, svm_training, batch_size, cache_dir, no_cache, output, overwrite, quiet):
+    """Linear-SVM transfer evaluation of deep features, clean and distorted.
+
+    Without --model it evaluates the features of ResNet20PP with its shipped
+    CIFAR-10 weights, e.g. `robust-cli transfer --dataset caltech101`.
+    """
     from keras_robust.transfer import (
         FeatureCache, FeatureExtractor, evaluate_transfer, open_source, resolve_distortion,
     )
 
     source = open_source(dataset, data_dir=data_dir)
+    output = Path(output or Path("runs/transfer") / f"{source.name}.json")
+    for path in (output, output.with_suffix(".csv")):
+        options.refuse_existing(path, overwrite)
     extractors = []
     for spec in models:
         is_file = spec.endswith(".keras") or Path(spec).exists()
-        model = resolve_model(spec, None if is_file else weights)
-        name = Path(spec).stem if is_file else f"{spec}" + (f"[{weights}]" if weights else "")
+        model = options.load_model(spec, None if is_file else weights)
+        name = Path(spec).stem if is_file else spec + ("" if weights == "default" else f"[{weights or 'random'}]")
         extractors.append(FeatureExtractor(model, layer=layer, batch_size=batch_size, name=name, dataset=dataset))
     chosen = [resolve_distortion(name, levels, preset=preset, seed=seed) for name in distortions]
     results = evaluate_transfer(
         extractors, source, chosen, n_train=n_train, n_val=n_val, n_test=n_test, n_splits=splits, seed=seed,
         svm_training=svm_training, cache=None if no_cache else FeatureCache(cache_dir),
-        batch_size=batch_size, verbose=True,
+        batch_size=batch_size, verbose=not quiet,
     )
-    output = Path(output or Path("runs/transfer") / f"{source.name}.json")
-    results.save_json(output)
-    results.save_csv(output.with_suffix(".csv"))
+    results.save(output, overwrite=overwrite)
+    results.save(output.with_suffix(".csv"), overwrite=overwrite)
     protocol = results.protocol
     click.echo(
         f"\n{source.name}: {protocol['classes']} classes, {n_train} train + {n_val} val per class, "

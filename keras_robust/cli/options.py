@@ -1,0 +1,111 @@
+"""Options shared by the `robust-cli` commands, defined once so every verb uses the same words.
+
+`--model`, `--weights`, `--dataset`, `--split`, `--limit`, `--levels`,
+`--output/-o`, `--overwrite`, `--seed` and `--quiet` mean the same on every
+command. Only click is imported here, so `robust-cli --help` stays fast.
+"""
+
+import click
+
+MODEL_HELP = "Builder name of keras_robust.applications (ResNet20PP, LeNetA, ...) or .keras file."
+DATASET_HELP = ("A tfds name, a folder of class sub-folders, a folder or .tar.gz of <split>/<class>/<image>, "
+                "or an .npz with images and labels.")
+WEIGHTS_HELP = ('Weights of builder names: "default" (the pretrained ones where shipped, e.g. CIFAR-10 for '
+                'ResNet20PP), "none" (random), "cifar10" or a weights file.')
+
+
+def parse_levels(text):
+    """Comma-separated numbers -> a tuple of ints and floats (`"1,2.5"` -> `(1, 2.5)`); empty -> `None`."""
+    if text is None or not str(text).strip():
+        return None
+    try:
+        return tuple(int(v) if v.strip().lstrip("-").isdigit() else float(v) for v in str(text).split(","))
+    except ValueError:
+        raise click.BadParameter(f"expected comma-separated numbers, e.g. 1,2,3. Received: {text!r}") from None
+
+
+def compose(*decorators):
+    """One decorator applying `decorators` in the order they are written."""
+    def apply(function):
+        for decorator in reversed(decorators):
+            function = decorator(function)
+        return function
+
+    return apply
+
+
+def model_option(*, multiple=False, required=False, default=None, help=MODEL_HELP):
+    dest = "models" if multiple else "model"
+    return click.option("--model", dest, multiple=multiple, required=required, default=default,
+                        metavar="NAME|FILE", help=help)
+
+
+def weights_option(default=None):
+    """`--weights`; `None` means the builders' default (their pretrained weights where shipped)."""
+    def convert(ctx, param, value):
+        if value is None or value == "default":
+            return "default"
+        return None if value.lower() == "none" else value
+
+    return click.option("--weights", default=default, callback=convert, help=WEIGHTS_HELP)
+
+
+def dataset_options(*, required=True, help=DATASET_HELP, split="test"):
+    """`--dataset`, `--split`, `--data-dir` and `--download`: where the images come from."""
+    return compose(
+        click.option("--dataset", required=required, default=None, metavar="SOURCE", help=help),
+        click.option("--split", default=split, show_default=True, help="Split of a tfds dataset or archive."),
+        click.option("--data-dir", default=None, type=click.Path(file_okay=False), help="tfds data folder."),
+        click.option("--download", is_flag=True, help="Let tfds download a dataset that is not prepared."),
+    )
+
+
+def limit_option(default=None, help="Use this many images (a seeded random subset)."):
+    return click.option("--limit", default=default, show_default=default is not None,
+                        type=click.IntRange(min=1), help=help)
+
+
+def levels_option(default=None, help="Comma-separated distortion levels."):
+    return click.option("--levels", default=default, show_default=default is not None,
+                        callback=lambda ctx, param, value: parse_levels(value), help=help)
+
+
+def output_option(*, required=False, default=None, help="File or folder to write."):
+    return click.option("--output", "-o", required=required, default=default, show_default=default is not None,
+                        type=click.Path(), help=help)
+
+
+def overwrite_option():
+    return click.option("--overwrite", is_flag=True, help="Replace an existing output.")
+
+
+def seed_option(help="Seed of the image subset, the distortions and random weights."):
+    return click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help=help)
+
+
+def quiet_option():
+    return click.option("--quiet", "-q", is_flag=True, help="No progress bar or progress lines.")
+
+
+def corruption_options():
+    """`--corruptions` and `--preset` of the 19 corruptions; their levels are `--levels` (severities)."""
+    return compose(
+        click.option("--corruptions", "corruption_names", default="all", show_default=True,
+                     help="'all', a subset (noise, blur, weather, digital) or comma-separated corruption names."),
+        click.option("--preset", default="cifar", show_default=True, help="Corruption parameter preset."),
+    )
+
+
+def refuse_existing(path, overwrite):
+    """Refuse an existing output before any work is done (`--overwrite` replaces it)."""
+    from pathlib import Path
+
+    if path is not None and (Path(path).exists() or Path(path).is_symlink()) and not overwrite:
+        raise FileExistsError(f"{path} already exists. Pass --overwrite to replace it, or another --output.")
+
+
+def load_model(spec, weights="default"):
+    """`keras_robust.models.resolve_model(spec, weights)`; `"default"` leaves the builder's default weights."""
+    from keras_robust.models import resolve_model
+
+    return resolve_model(spec) if weights == "default" else resolve_model(spec, weights=weights)
