@@ -129,7 +129,7 @@ def builders():
     return BUILDERS
 
 
-def resolve_model(spec, weights=None):
+def resolve_model(spec, weights=None, **options):
     """The model named by `spec`: a builder name or a `.keras` file.
 
     Args:
@@ -140,6 +140,8 @@ def resolve_model(spec, weights=None):
         weights: for builder names, the builder's `weights` argument
             (`None`, `"cifar10"` or a weights file); must be `None` for a
             `.keras` file, which holds its weights.
+        **options: other arguments of the builder (e.g. `input_shape`,
+            `classes`), for builder names only.
 
     Returns:
         A `keras.Model`.
@@ -151,6 +153,8 @@ def resolve_model(spec, weights=None):
     """
     import keras
 
+    if options and (isinstance(spec, keras.Model) or str(spec).endswith(KERAS_SUFFIX) or Path(str(spec)).exists()):
+        raise ValueError(f"Builder arguments apply to builder names only. Received: {spec} with {sorted(options)}")
     if isinstance(spec, keras.Model):
         return spec
     spec = str(spec)
@@ -167,7 +171,7 @@ def resolve_model(spec, weights=None):
             f"Unknown model {spec!r}. Expected a {KERAS_SUFFIX} file or one of: "
             f"{', '.join(builders())}."
         )
-    return by_name[spec.lower()](weights=weights)
+    return by_name[spec.lower()](weights=weights, **options)
 
 
 def class_names(weights, classes):

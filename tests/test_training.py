@@ -271,7 +271,7 @@ def test_cli_trains_resumes_and_finishes(mnist, tmp_path):
     data = tmp_path / "digits.npz"
     np.savez(data, images=images[:300], labels=labels[:300])
     out = tmp_path / "run"
-    args = ("train", "LeNetA", "--dataset", data, "--no-validation", "--epochs", 2, "--batch-size", 100,
+    args = ("train", "--model", "LeNetA", "--dataset", data, "--no-validation", "--epochs", 2, "--batch-size", 100,
             "--learning-rate", 0.01, "--seed", 0, "--output", out, "--quiet")
     result = invoke(*args)
     assert result.exit_code == 0, result.output
@@ -284,9 +284,9 @@ def test_cli_trains_resumes_and_finishes(mnist, tmp_path):
 
 
 def test_cli_errors_are_one_line(tmp_path):
-    result = invoke("train", "NoSuchNet", "--dataset", "mnist")
+    result = invoke("train", "--model", "NoSuchNet", "--dataset", "mnist")
     assert result.exit_code == 1 and "Unknown model 'NoSuchNet'" in result.output and "ResNet20" in result.output
-    result = invoke("train", "ResNet20", "--dataset", "cifar10", "--data-dir", tmp_path, "--output", tmp_path / "r")
+    result = invoke("train", "--model", "ResNet20", "--dataset", "cifar10", "--data-dir", tmp_path, "--output", tmp_path / "r")
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "is not prepared" in result.output and "--download" in result.output
     assert not (tmp_path / "r").exists()
@@ -296,7 +296,7 @@ def test_cli_run_killed_with_sigkill_resumes_exactly(mnist, tmp_path):
     images, labels = mnist
     data = tmp_path / "digits.npz"
     np.savez(data, images=images[:600], labels=labels[:600])
-    args = ["train", "LeNetA", "--dataset", data, "--no-validation", "--epochs", 12, "--batch-size", 100,
+    args = ["train", "--model", "LeNetA", "--dataset", data, "--no-validation", "--epochs", 12, "--batch-size", 100,
             "--learning-rate", 0.01, "--seed", 0, "--quiet"]
     killed = tmp_path / "killed"
     command = [sys.executable, "-c", "from keras_robust.cli.main import cli; cli()", *map(str, args), "--output",

@@ -2,15 +2,7 @@
 
 import click
 
-
-def _builder(name):
-    from keras_robust.applications import BUILDERS
-
-    by_lower = {key.lower(): key for key in BUILDERS}
-    key = by_lower.get(name.lower().replace("-", "").replace("_", ""))
-    if key is None:
-        raise ValueError(f"Unknown model {name!r}. Accepted: {', '.join(BUILDERS)}.")
-    return key, BUILDERS[key]
+from keras_robust.cli import options
 
 
 def _has_split(source, split):
@@ -24,45 +16,46 @@ def _has_split(source, split):
 
 
 @click.command()
-@click.argument("model")
-@click.option("--dataset", required=True, metavar="SOURCE",
-              help="tfds name (cifar10, mnist), folder of class sub-folders, folder or archive of "
-                   "<split>/<class>/<image>, or .npz.")
-@click.option("--output", default=None, type=click.Path(),
-              help="Folder of the run (checkpoint, log.csv, best.keras, last.keras); default runs/MODEL. "
-                   "Running again with the same folder resumes.")
+@options.model_option(required=True, help=options.MODEL_HELP + " A builder starts from random weights, a .keras "
+                                                               "file from its own.")
+@options.dataset_options(help="Training images: " + options.DATASET_HELP, split="train")
+@options.output_option(help="Folder of the run (checkpoint, log.csv, best.keras, last.keras); default runs/MODEL. "
+                            "Running again with the same folder resumes.")
 @click.option("--recipe", "recipe_name", default=None, type=click.Choice(["resnet", "densenet", "lenet"]),
               help="Recipe; default from the model name.")
 @click.option("--epochs", type=int, default=None, help="Shorten the recipe to this many epochs (milestones scaled).")
 @click.option("--batch-size", type=int, default=None, help="Override the recipe's batch size.")
 @click.option("--learning-rate", type=float, default=None, help="Override the recipe's initial learning rate.")
-@click.option("--split", default="train", show_default=True, help="Training split of a tfds dataset or archive.")
 @click.option("--validation", default=None, metavar="SOURCE",
               help="Validation data; default --dataset's --validation-split when it has splits.")
 @click.option("--validation-split", default="test", show_default=True)
 @click.option("--no-validation", is_flag=True, help="Train without validation.")
-@click.option("--limit", type=int, default=None, help="Train on this many images (a seeded random subset).")
-@click.option("--validation-limit", type=int, default=None, help="Validate on this many images.")
-@click.option("--data-dir", default=None, type=click.Path(), help="tfds data folder.")
-@click.option("--download", is_flag=True, help="Let tfds download a dataset that is not prepared.")
-@click.option("--seed", type=int, default=None,
+@options.limit_option(help="Train on this many images (a seeded random subset).")
+@click.option("--validation-limit", type=click.IntRange(min=1), default=None, help="Validate on this many images.")
+@click.option("--seed", type=click.IntRange(min=0), default=None,
               help="Seed of weights, data order and augmentation; a CPU run with a seed is repeatable.")
 @click.option("--distribute", default=None, type=click.Choice(["mirrored", "multiworker"]),
               help="mirrored: all GPUs of this machine; multiworker: the machines of TF_CONFIG.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
-def train(model, dataset, output, recipe_name, epochs, batch_size, learning_rate, split, validation,
-          validation_split, no_validation, limit, validation_limit, data_dir, download, seed, distribute, quiet):
-    """Train MODEL (ResNet20, ResNet20PP, LeNetA, ...) on --dataset with the papers' recipe.
+@options.quiet_option()
+def train(model, dataset, split, data_dir, download, output, recipe_name, epochs, batch_size, learning_rate,
+          validation, validation_split, no_validation, limit, validation_limit, seed, distribute, quiet):
+    """Train --model (ResNet20, ResNet20PP, LeNetA, ...) on --dataset with the papers' recipe.
 
     Every epoch writes checkpoint.npz, last.keras, best.keras and a row of log.csv into --output; killed,
     the same command resumes from the last finished epoch.
     """
     import dataclasses
+    import sys
+    from pathlib import Path
 
     from keras_robust.datasets import load_images
+    from keras_robust.models import resolve_model
     from keras_robust.training import RECIPES, fit, recipe_for
 
-    name, builder = _builder(model)
+    is_file = model.endswith(".keras") or Path(model).exists()
+    if not is_file:
+        resolve_model(model, weights=None)  # an unknown name fails before the data is read
+    name = Path(model).stem if is_file else model
     recipe = RECIPES[recipe_name] if recipe_name else recipe_for(name)
     overrides = {"batch_size": batch_size, "learning_rate": learning_rate}
     recipe = dataclasses.replace(recipe, **{k: v for k, v in overrides.items() if v is not None})
@@ -75,14 +68,16 @@ def train(model, dataset, output, recipe_name, epochs, batch_size, learning_rate
     classes = len(data.class_names) if data.class_names else int(data.labels.max()) + 1
 
     def model_fn():
-        return builder(weights=None, input_shape=data.images.shape[1:], classes=classes)
+        if is_file:
+            return resolve_model(model)
+        return resolve_model(model, weights=None, input_shape=data.images.shape[1:], classes=classes)
 
     output = output or f"runs/{name}"
     click.echo(f"{name}: {len(data.labels)} training images, "
                f"{0 if validation_data is None else len(validation_data[1])} validation images, "
                f"recipe {recipe.name} ({epochs or recipe.epochs} epochs), output {output}")
     _, rows = fit(model_fn, (data.images, data.labels), recipe, output, validation=validation_data, epochs=epochs,
-                  seed=seed, distribute=distribute, verbose=2 if quiet else 1)
+                  seed=seed, distribute=distribute, verbose=0 if quiet else 1 if sys.stdout.isatty() else 2)
     last = rows[-1] if rows else {}
     summary = ", ".join(f"{key} {last[key]:.4f}" for key in ("accuracy", "val_accuracy") if key in last)
     click.echo(f"done: {len(rows)} epochs; last epoch {summary}; files in {output}")
