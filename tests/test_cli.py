@@ -1,0 +1,120 @@
+"""The command line as a whole: shared options, user errors against bugs, progress, lazy entry points."""
+
+import io
+import subprocess
+import sys
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from keras_robust.cli import options
+from keras_robust.cli.main import COMMANDS, cli
+from keras_robust.progress import progress
+
+SHARED = {"--model", "--weights", "--dataset", "--split", "--limit", "--levels", "--output", "--overwrite", "--seed",
+          "--quiet"}
+# Options each command must have, named as everywhere else.
+EXPECTED = {
+    "benchmark": SHARED,
+    "corrupt": SHARED - {"--model", "--weights"},
+    "rank": SHARED,
+    "deepcorrect": SHARED,
+    "transfer": SHARED - {"--split", "--limit"},
+    "train": {"--model", "--dataset", "--split", "--limit", "--output", "--seed", "--quiet"},
+    "export": {"--model", "--weights", "--output", "--overwrite"},
+    "predict": {"--model", "--quiet"},
+}
+RETIRED = {"--data", "--images", "--severities"}
+
+
+def test_every_command_uses_the_shared_words():
+    assert set(EXPECTED) == set(COMMANDS)
+    for name in COMMANDS:
+        command = cli.commands[name]
+        words = {opt for param in command.params for opt in param.opts}
+        assert EXPECTED[name] <= words, (name, EXPECTED[name] - words)
+        assert not words & RETIRED, (name, words & RETIRED)
+        assert not [p for p in command.params if isinstance(p, click.Argument) and p.name == "model"], name
+
+
+def test_levels_are_parsed_once_as_numbers():
+    assert options.parse_levels("1,2,5") == (1, 2, 5)
+    assert options.parse_levels("0.5, 3") == (0.5, 3)
+    assert options.parse_levels("") is None
+    with pytest.raises(click.BadParameter, match="Received: '1,x'"):
+        options.parse_levels("1,x")
+    result = CliRunner().invoke(cli, ["corrupt", "--dataset", "x.npz", "--levels", "1,x", "-o", "y.npz"])
+    assert result.exit_code == 2 and "comma-separated numbers" in result.output
+
+
+def _failing_command(error):
+    @click.command()
+    def fails():
+        raise error
+
+    return fails
+
+
+@pytest.mark.parametrize("error", [ValueError("bad value. Received: x=1"), FileNotFoundError("no such file: a.npz"),
+                                   PermissionError(13, "Permission denied"), OSError(28, "No space left on device")])
+def test_user_errors_are_one_line(error):
+    cli.add_command(_failing_command(error), "fails")
+    try:
+        result = CliRunner().invoke(cli, ["fails"])
+    finally:
+        del cli.commands["fails"]
+    assert result.exit_code == 1
+    assert result.output.strip() == f"Error: {error}"
+
+
+@pytest.mark.parametrize("error", [KeyError("layer"), AttributeError("no attribute"), TypeError("bad call")])
+def test_bugs_keep_their_traceback(error):
+    cli.add_command(_failing_command(error), "fails")
+    try:
+        result = CliRunner().invoke(cli, ["fails"])
+    finally:
+        del cli.commands["fails"]
+    assert result.exception is error  # not turned into a one-line message
+
+
+def test_transfer_runs_as_written_with_its_default_model(tmp_path):
+    result = CliRunner().invoke(cli, ["transfer", "--dataset", "caltech101", "--data-dir", str(tmp_path / "tfds")])
+    assert result.exit_code == 1
+    assert "not available offline" in result.output and "--data-dir" in result.output
+    assert "Missing option" not in result.output and "Traceback" not in result.output
+    assert cli.commands["transfer"].params[[p.name for p in cli.commands["transfer"].params].index("models")].default \
+        == ("ResNet20PP",)
+
+
+def test_progress_lines_off_a_terminal_bar_on_one_nothing_when_quiet():
+    log = io.StringIO()
+    assert list(progress(range(3), label="Working", file=log, describe=lambda i: f"step {i}")) == [0, 1, 2]
+    lines = log.getvalue().splitlines()
+    assert lines[0] == "Working: 0/3" and lines[-1].startswith("Working: 3/3 (step 2) in ")
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    screen = Terminal()
+    assert sum(progress(range(4), label="Drawing", file=screen)) == 6
+    assert "Drawing" in screen.getvalue() and "4/4" in screen.getvalue()
+    silent = io.StringIO()
+    assert sum(progress(range(4), label="Hidden", file=silent, quiet=True)) == 6
+    assert silent.getvalue() == ""
+
+
+def test_import_is_lazy_and_exposes_the_entry_points():
+    code = ("import sys, keras_robust; assert 'keras' not in sys.modules and 'tensorflow' not in sys.modules; "
+            "from keras_robust.cli.main import cli; assert 'keras' not in sys.modules; "
+            "print(keras_robust.benchmark.__module__, keras_robust.corrupt.__name__, keras_robust.PushPull2D.__name__, "
+            "keras_robust.resolve_model.__name__, keras_robust.CorrectionUnit.__name__)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["keras_robust.benchmarking.runner", "corrupt", "PushPull2D", "resolve_model",
+                                   "CorrectionUnit"]
+    import keras_robust
+
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        keras_robust.nothing
