@@ -3,30 +3,20 @@
 `load_model` is the one way the package reads `.keras` files: always with
 `safe_mode=True`, after checking the archive, and refusing `Lambda` layers
 and classes that are neither Keras's nor registered. `resolve_model` accepts
-"a builder name with weights, or a .keras file", for every command that
-takes a model.
+"a builder name (case-insensitive) or a .keras file or a keras.Model", for
+every command that takes a model and for the benchmark.
 """
 
-import importlib
 import json
+import os
 import zipfile
 from pathlib import Path
 
 from keras_robust.atomic import atomic_output
 
 KERAS_SUFFIX = ".keras"
-# Modules that register keras_robust classes; imported before loading so that
-# files holding those classes deserialize.
-REGISTERING_MODULES = ("keras_robust.layers", "keras_robust.applications", "keras_robust.deepcorrect")
-
-
-def _register_package_classes():
-    for name in REGISTERING_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as error:
-            if error.name != name:
-                raise
+# `resolve_model`'s `weights` for "what the builder loads by default".
+DEFAULT_WEIGHTS = "default"
 
 
 def _layer_configs(config):
@@ -101,7 +91,8 @@ def load_model(path, compile=True):
             "arbitrary Python code. Only models made of Keras layers and "
             "registered layers (keras_robust's are) can be loaded."
         )
-    _register_package_classes()
+    import keras_robust.layers  # noqa: F401  (registers every keras_robust class before loading)
+
     try:
         return keras.saving.load_model(path, compile=compile, safe_mode=True)
     except Exception as error:  # Keras raises TypeError, ValueError, OSError, ...
@@ -122,62 +113,114 @@ def save_model(model, path, overwrite=False):
         model.save(tmp)
 
 
-def builders():
-    """`{name: builder}` of every model the package builds."""
-    from keras_robust.applications import BUILDERS
-
-    return BUILDERS
-
-
-def resolve_model(spec, weights=None, **options):
-    """The model named by `spec`: a builder name or a `.keras` file.
+def resolve_model(spec, weights=DEFAULT_WEIGHTS):
+    """The model named by `spec`: a builder name, a `.keras` file or a `keras.Model`.
 
     Args:
-        spec: a builder name of `keras_robust.applications.BUILDERS`
-            (case-insensitive, e.g. `"ResNet20PP"`), or the path of a
+        spec: a builder name of `keras_robust.applications.list_models()`
+            (case-insensitive, e.g. `"resnet20pp"`), or the path of a
             `.keras` file (loaded with `load_model`), or a `keras.Model`
             (returned as is).
-        weights: for builder names, the builder's `weights` argument
-            (`None`, `"cifar10"` or a weights file); must be `None` for a
-            `.keras` file, which holds its weights.
-        **options: other arguments of the builder (e.g. `input_shape`,
-            `classes`), for builder names only.
+        weights: for builder names, `"default"` (what the builder loads by
+            default: its shipped pretrained weights where some exist, like
+            `keras.applications`), `None` (random initialisation), the name
+            of shipped weights (`"cifar10"`) or the path of a weights file.
+            A `.keras` file and a `keras.Model` hold their own weights, so
+            they take only `"default"` (or `None`).
 
     Returns:
         A `keras.Model`.
 
+    Raises:
+        ValueError: an unknown name (the message lists the accepted ones),
+            weights for a `.keras` file or a model, or an unreadable file.
+        FileNotFoundError: a `.keras` path with no file.
+
     Example:
 
-    >>> resolve_model("resnet20", weights=None).name
-    'resnet20'
+    >>> from keras_robust.models import resolve_model
+    >>> resolve_model("resnet20pp").name
+    'resnet20_pp'
+    >>> resolve_model("ResNet20", weights=None).count_params()
+    274042
     """
     import keras
 
-    if options and (isinstance(spec, keras.Model) or str(spec).endswith(KERAS_SUFFIX) or Path(str(spec)).exists()):
-        raise ValueError(f"Builder arguments apply to builder names only. Received: {spec} with {sorted(options)}")
+    from keras_robust.applications import get_builder, list_models
+
+    holds_weights = isinstance(spec, keras.Model) or (
+        isinstance(spec, (str, os.PathLike)) and (str(spec).endswith(KERAS_SUFFIX) or Path(spec).exists())
+    )
+    if holds_weights and weights not in (DEFAULT_WEIGHTS, None):
+        raise ValueError(
+            f"A {KERAS_SUFFIX} file or a keras.Model holds its own weights; `weights` applies to builder "
+            f"names only. Received: spec={spec if isinstance(spec, (str, os.PathLike)) else type(spec).__name__}, "
+            f"weights={weights!r}"
+        )
     if isinstance(spec, keras.Model):
         return spec
-    spec = str(spec)
-    if spec.endswith(KERAS_SUFFIX) or Path(spec).exists():
-        if weights is not None:
-            raise ValueError(
-                f"A {KERAS_SUFFIX} file holds its own weights; weights apply to "
-                f"builder names only. Received: {spec} with weights={weights!r}"
-            )
+    if holds_weights:
         return load_model(spec)
-    by_name = {name.lower(): builder for name, builder in builders().items()}
-    if spec.lower() not in by_name:
+    if not isinstance(spec, str):
         raise ValueError(
-            f"Unknown model {spec!r}. Expected a {KERAS_SUFFIX} file or one of: "
-            f"{', '.join(builders())}."
+            f"`spec` must be a builder name, the path of a {KERAS_SUFFIX} file or a keras.Model. "
+            f"Received: spec={spec!r} of type {type(spec).__name__}"
         )
-    return by_name[spec.lower()](weights=weights, **options)
+    try:
+        builder = get_builder(spec)
+    except ValueError:
+        raise ValueError(
+            f"Unknown model {spec!r}: no such {KERAS_SUFFIX} file or builder. Expected a {KERAS_SUFFIX} file "
+            f"or one of: {', '.join(list_models())}."
+        ) from None
+    return builder() if weights == DEFAULT_WEIGHTS else builder(weights=weights)
+
+
+def pretrained_record(spec, weights=DEFAULT_WEIGHTS):
+    """The `PretrainedWeights` record that `resolve_model(spec, weights)` loads, or `None`.
+
+    Example:
+
+    >>> from keras_robust.models import pretrained_record
+    >>> pretrained_record("ResNet20PP").recipe
+    'resnet'
+    >>> pretrained_record("ResNet20PP", weights=None) is None
+    True
+    """
+    import inspect
+
+    from keras_robust.applications import BUILDERS, pretrained_weights
+
+    by_lower = {name.lower(): name for name in BUILDERS}
+    name = by_lower.get(spec.lower()) if isinstance(spec, str) else None
+    if name is None:
+        return None
+    if weights == DEFAULT_WEIGHTS:
+        weights = inspect.signature(BUILDERS[name]).parameters["weights"].default
+    return pretrained_weights(name, weights) if isinstance(weights, str) else None
 
 
 def class_names(weights, classes):
-    """Names of a model's classes: CIFAR-10's for `weights="cifar10"`, else indices."""
-    from keras_robust.datasets.cifar10_jpeg import CIFAR10_CLASSES
+    """Names of a model's `classes` classes, read from the `PretrainedWeights` records, else indices.
 
-    if weights == "cifar10" and classes == len(CIFAR10_CLASSES):
-        return list(CIFAR10_CLASSES)
-    return [str(index) for index in range(classes)]
+    Args:
+        weights: the model's `PretrainedWeights` record (see
+            `pretrained_record`), the name of shipped weights (`"cifar10"`:
+            the class names its records share), or `None`.
+        classes: int, the number of classes of the model's output.
+
+    Example:
+
+    >>> from keras_robust.models import class_names, pretrained_record
+    >>> class_names(pretrained_record("ResNet20"), 10)[:2]
+    ['airplane', 'automobile']
+    >>> class_names(None, 3)
+    ['0', '1', '2']
+    """
+    from keras_robust.applications import WEIGHTS, PretrainedWeights
+
+    records = [weights] if isinstance(weights, PretrainedWeights) else [
+        record for record in WEIGHTS.values() if record.name == weights
+    ]
+    names = {record.class_names for record in records if record.classes == classes}
+    return list(names.pop()) if len(names) == 1 else [str(index) for index in range(classes)]

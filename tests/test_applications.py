@@ -1,4 +1,7 @@
-"""Builders, to_push_pull and weight loading of keras_robust.applications."""
+"""Builders, their registry and records, to_push_pull and weight loading of keras_robust.applications."""
+
+import dataclasses
+import inspect
 
 import keras
 import numpy as np
@@ -7,18 +10,22 @@ import pytest
 from keras_robust import applications
 from keras_robust.applications import (
     BUILDERS,
+    WEIGHTS,
     AlexNetCIFAR,
     DenseNet40_12,
     DenseNet100_24,
     LeNet,
+    LeNetPA,
     ResNet20,
     ResNet20PP,
     ResNet32,
+    list_models,
     load_torch_checkpoint,
     to_push_pull,
 )
+from keras_robust.applications import model_builder
 from keras_robust.applications.push_pull_conversion import select_convolutions
-from keras_robust.applications.torch_weights import WEIGHTS_DIR
+from keras_robust.applications.pretrained import WEIGHTS_DIR
 from keras_robust.layers import PushPull2D
 
 RNG = np.random.default_rng(0)
@@ -38,8 +45,63 @@ def test_builders_are_exported_under_their_names():
 
 
 @pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_builders_show_the_keras_applications_signature_and_document_it(name):
+    builder = BUILDERS[name]
+    parameters = inspect.signature(builder).parameters
+    assert list(parameters)[:8] == [*model_builder.APPLICATION_ARGUMENTS, "name"]
+    shipped = name in list_models(pretrained=True)
+    assert parameters["weights"].default == ("cifar10" if shipped else None)
+    assert ("alpha" in parameters and "trainable_alpha" in parameters) == ("PP" in name or name.startswith("LeNetP"))
+    doc = inspect.getdoc(builder)
+    head, example = doc.split("Example:")
+    for parameter in parameters:
+        assert f"\n    {parameter}: " in head, parameter
+    assert f"from keras_robust.applications import {name}" in example
+
+
+def test_resnet20pp_is_the_pretrained_model():
+    record = WEIGHTS["ResNet20PP.cifar10"]
+    explicit = ResNet20PP(weights=None)
+    load_torch_checkpoint(explicit, record.path)
+    default = ResNet20PP()
+    np.testing.assert_array_equal(default.predict(CIFAR_BATCH, verbose=0), explicit.predict(CIFAR_BATCH, verbose=0))
+    random = ResNet20PP(weights=None).get_layer("fc").kernel.numpy()
+    assert not np.array_equal(random, default.get_layer("fc").kernel.numpy())
+
+
+def test_a_weights_file_with_another_sha256_is_refused(monkeypatch):
+    record = WEIGHTS["ResNet20.cifar10"]
+    monkeypatch.setitem(WEIGHTS, record.key, dataclasses.replace(record, sha256="0" * 64))
+    with pytest.raises(ValueError, match=f"resnet_20.npz of ResNet20.cifar10 is corrupt.*its SHA-256 is {record.sha256}"):
+        ResNet20()
+    monkeypatch.setitem(WEIGHTS, record.key, dataclasses.replace(record, file="missing.npz"))
+    with pytest.raises(FileNotFoundError, match="missing.npz"):
+        ResNet20()
+
+
+def test_records_hold_what_the_models_use():
+    assert {record.model for record in WEIGHTS.values()} == set(list_models(pretrained="cifar10"))
+    for key, record in WEIGHTS.items():
+        assert key == f"{record.model}.cifar10" and record.verified_path() == WEIGHTS_DIR / record.file
+        assert (record.mean, record.std) == (model_builder.CIFAR_MEAN, model_builder.CIFAR_STD)
+        assert record.classes == len(record.class_names) == 10 and record.class_names[0] == "airplane"
+        assert record.recipe == ("resnet" if record.model.startswith("ResNet") else "densenet")
+        assert 0.9 < record.published_top1 < 1 and 0.75 < record.measured_top1 < record.published_top1
+
+
+def test_list_models():
+    assert list_models() == list(BUILDERS) and len(list_models()) == 23
+    assert list_models("resnet2*") == ["ResNet20", "ResNet20PP"]
+    assert list_models(pretrained=True) == list_models(pretrained="cifar10")
+    assert set(list_models(pretrained=False)) == set(BUILDERS) - set(list_models(pretrained=True))
+    assert "DenseNet100_24" in list_models(pretrained=False) and list_models(pretrained="imagenet") == []
+    with pytest.raises(ValueError, match="Received: pretrained=1"):
+        list_models(pretrained=1)
+
+
+@pytest.mark.parametrize("name", sorted(BUILDERS))
 def test_every_builder_normalizes_inside_and_has_its_first_layer(name):
-    model = BUILDERS[name](classes=7)
+    model = BUILDERS[name](weights=None, classes=7)
     assert model.output_shape == (None, 7)
     assert (type(model.layers[1]).__name__, type(model.layers[2]).__name__) == (
         "Rescaling",
@@ -66,21 +128,21 @@ def test_raw_uint8_pixels_give_probabilities(name, shape):
     [(ResNet20, (8, 8, 64)), (DenseNet40_12, (8, 8, 132)), (DenseNet100_24, (8, 8, 678))],
 )
 def test_include_top_false_gives_the_feature_map(builder, features):
-    assert builder(include_top=False).output_shape == (None, *features)
+    assert builder(weights=None, include_top=False).output_shape == (None, *features)
 
 
 def test_include_top_false_with_pooling():
     assert ResNet20(include_top=False, pooling="avg").output_shape == (None, 64)
-    model = ResNet20(include_top=False, pooling="max")
+    model = ResNet20(weights=None, include_top=False, pooling="max")
     assert model.output_shape == (None, 64)
     assert isinstance(model.layers[-1], keras.layers.GlobalMaxPooling2D)
 
 
 def test_input_tensor_and_input_shape():
     inputs = keras.Input((32, 32, 3))
-    model = ResNet20PP(input_tensor=inputs, classes=3)
+    model = ResNet20PP(weights=None, input_tensor=inputs, classes=3)
     assert model.inputs[0] is inputs and model.output_shape == (None, 3)
-    assert ResNet20(input_shape=(64, 48, 3), include_top=False).output_shape == (None, 16, 12, 64)
+    assert ResNet20(weights=None, input_shape=(64, 48, 3), include_top=False).output_shape == (None, 16, 12, 64)
     assert LeNet("PD", input_shape=(32, 32, 3)).output_shape == (None, 10)
 
 
@@ -128,19 +190,19 @@ def test_cifar10_weights_without_top_and_with_h5_round_trip(tmp_path):
 def test_mismatched_checkpoints_name_the_first_bad_tensor():
     resnet20 = str(WEIGHTS_DIR / "resnet_20.npz")
     with pytest.raises(ValueError, match=r"no tensor 'layer1\.3\.conv1\.weight'"):
-        load_torch_checkpoint(ResNet32(), resnet20)
+        load_torch_checkpoint(ResNet32(weights=None), resnet20)
     with pytest.raises(ValueError, match=r"no tensor 'conv1\.push\.weight'"):
-        load_torch_checkpoint(ResNet20PP(), resnet20)
+        load_torch_checkpoint(ResNet20PP(weights=None), resnet20)
     with pytest.raises(ValueError, match=r"no layer for, first 'layer1\.3\.conv1\.weight'"):
-        load_torch_checkpoint(ResNet20(), str(WEIGHTS_DIR / "resnet_32.npz"))
+        load_torch_checkpoint(ResNet20(weights=None), str(WEIGHTS_DIR / "resnet_32.npz"))
     with pytest.raises(ValueError, match=r"'fc\.weight' .* shape \(10, 64\)"):
-        load_torch_checkpoint(ResNet20(classes=5), resnet20)
+        load_torch_checkpoint(ResNet20(weights=None, classes=5), resnet20)
     with pytest.raises(ValueError, match="must be a .npz or a PyTorch"):
-        load_torch_checkpoint(ResNet20(), __file__)
+        load_torch_checkpoint(ResNet20(weights=None), __file__)
 
 
 def test_stride_two_convolutions_pad_symmetrically_like_pytorch():
-    model = ResNet20()
+    model = ResNet20(weights=None)
     padding = model.get_layer("layer2_0_conv1_pad")
     assert padding.padding == ((1, 1), (1, 1))
     assert model.get_layer("layer2_0_conv1").padding == "valid"
@@ -160,10 +222,27 @@ def test_lenet_variants_follow_table_1():
             assert model.get_layer("conv2").filters == conv2
             assert [model.get_layer(f"fc{i}").units for i in (1, 2)] == [fc1, fc2]
             assert model.get_layer("flatten").output.shape[-1] == 25 * conv2
-            has_norm = any(layer.name == "bn1" for layer in model.layers)
-            assert has_norm == (prefix == "P")
-    assert not any(layer.name == "bn1" for layer in LeNet("PA", first_layer_norm=False).layers)
-    assert any(layer.name == "bn1" for layer in LeNet("A", first_layer_norm=True).layers)
+            # Table 1: the P variants differ from their twins by the first layer only.
+            assert not any(isinstance(layer, keras.layers.BatchNormalization) for layer in model.layers)
+    assert not any(isinstance(layer, keras.layers.BatchNormalization) for layer in LeNetPA().layers)
+    assert isinstance(LeNetPA(batch_norm=True).get_layer("bn1"), keras.layers.BatchNormalization)
+    assert isinstance(LeNet("A", batch_norm=True).get_layer("bn1"), keras.layers.BatchNormalization)
+    with pytest.raises(ValueError, match="Received: batch_norm=1"):
+        LeNetPA(batch_norm=1)
+
+
+def test_push_pull_options_of_the_builders():
+    assert (LeNetPA(alpha=0.5, scale=3.0).get_layer("conv1").alpha, LeNetPA(scale=3.0).get_layer("conv1").scale) == (
+        0.5, 3.0)
+    # The authors' initialisation of a trained alpha: uniform in 0.5 +- 1/sqrt(in * out channels).
+    layer = ResNet20PP(weights=None, trainable_alpha=True).get_layer("conv1")
+    (alpha,) = [w.numpy().ravel() for w in layer.weights if w.path.endswith("alpha")]
+    radius = 1 / np.sqrt(3 * 16)
+    assert alpha.shape == (16,) and np.all(np.abs(alpha - 0.5) <= radius) and alpha.std() > radius / 10
+    for options in (dict(alpha=0.5), dict(scale=3.0), dict(trainable_alpha=True)):
+        with pytest.raises(ValueError, match="build with weights=None to change these options"):
+            ResNet20PP(**options)
+    assert ResNet20PP(alpha=1.0).get_layer("conv1").alpha == 1.0
 
 
 def test_alexnet_cifar_follows_appendix_2():
@@ -210,7 +289,7 @@ def test_to_push_pull_on_keras_resnet50():
 
 def test_to_push_pull_reproduces_the_push_pull_resnet():
     push_pull = ResNet20PP(weights="cifar10")
-    plain = ResNet20()
+    plain = ResNet20(weights=None)
     plain.set_weights(push_pull.get_weights())
     converted = to_push_pull(plain, "first")
     np.testing.assert_allclose(

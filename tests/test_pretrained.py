@@ -7,7 +7,7 @@ must give the same predictions and logits within 1e-4 on real CIFAR-10
 test images (the JPEG copy).
 """
 
-import json
+import hashlib
 from collections import OrderedDict
 
 import numpy as np
@@ -18,7 +18,7 @@ from torch import nn  # noqa: E402
 from torch.nn import functional as F  # noqa: E402
 
 from keras_robust import applications  # noqa: E402
-from keras_robust.applications import model_builder, torch_weights  # noqa: E402
+from keras_robust.applications import model_builder  # noqa: E402
 from keras_robust.datasets import load_cifar10_jpeg  # noqa: E402
 
 
@@ -148,9 +148,13 @@ def test_shipped_weights_match_authors_pytorch_forward(builder_name, shared_data
     np.testing.assert_array_equal(logits.argmax(1), expected.argmax(1))
     # Trained models, not noise: most of these real test images are right.
     assert (logits.argmax(1) == labels).mean() > 0.6
-    record = torch_weights.registry()[builder_name]["cifar10"]
-    assert record["best_prec1"] == pytest.approx(float(checkpoint["best_prec1"]), abs=1e-4)
-    assert record["epoch"] == checkpoint["epoch"]
+    record = applications.WEIGHTS[f"{builder_name}.cifar10"]
+    assert 100 * record.published_top1 == pytest.approx(float(checkpoint["best_prec1"]), abs=1e-4)
+    assert record.epoch == checkpoint["epoch"]
+    assert record.source_sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    # The builder's default is these weights: the same logits as asking for them.
+    np.testing.assert_array_equal(applications.BUILDERS[builder_name](classifier_activation=None).predict(
+        images, verbose=0), logits)
 
 
 def test_loading_the_original_pth_equals_the_shipped_npz(shared_data, cifar_images):
@@ -179,15 +183,15 @@ def test_parameter_counts_match_pytorch(builder_name, factory):
         tensor.numel() for key, tensor in reference.state_dict().items()
         if not key.endswith("num_batches_tracked")
     )
-    assert applications.BUILDERS[builder_name]().count_params() == expected
+    assert applications.BUILDERS[builder_name](weights=None).count_params() == expected
 
 
 def test_registry_records_every_shipped_checkpoint():
-    data = json.loads(torch_weights.REGISTRY_FILE.read_text())
-    assert data["source"]["license"] == "MIT"
-    assert set(data["models"]) == {
+    records = applications.WEIGHTS.values()
+    assert all(record.licence.startswith("MIT") for record in records)
+    assert {record.model for record in records} == {
         *(f"ResNet{d}{pp}" for d in (20, 32, 44, 56) for pp in ("", "PP")),
         *(f"DenseNet{d}_12{pp}" for d in (40, 100) for pp in ("", "PP")),
     }
-    for record in data["models"].values():
-        assert (torch_weights.WEIGHTS_DIR / record["cifar10"]["file"]).is_file()
+    for record in records:
+        assert record.verified_path().is_file()

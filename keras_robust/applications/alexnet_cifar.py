@@ -19,18 +19,10 @@ def alexnet_body(x):
     return x
 
 
-def AlexNetCIFAR(
-    include_top=True,
-    weights=None,
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=10,
-    classifier_activation="softmax",
-    dropout=0.5,
-    name="alexnet_cifar",
-):
-    """AlexNet for 32x32 CIFAR images, the baseline of the paper's mCE.
+@model_builder.document_arguments
+def AlexNetCIFAR(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=10,
+                 classifier_activation="softmax", name="alexnet_cifar", *, dropout=0.5):
+    """AlexNet for 32x32 CIFAR images, the baseline of the paper's mCE (no pretrained weights ship).
 
     Appendix 2 of the paper states only the differences from the ImageNet
     AlexNet: every convolution kernel is 3x3, the first convolution has
@@ -44,19 +36,6 @@ def AlexNetCIFAR(
     ReLU - Dense `classes`. Convolutions are padded by 1 on every side, like
     PyTorch's `padding=1`. Inputs are raw RGB pixels in [0, 255], normalized
     inside the model with the CIFAR-10 mean and std.
-
-    Args:
-        include_top: bool, whether to include the fully connected layers.
-        weights: `None` or the path of a `.weights.h5` file.
-        input_tensor: optional Keras tensor to use as the model's input.
-        input_shape: optional (height, width, 3); defaults to (32, 32, 3).
-        pooling: `None`, `"avg"` or `"max"`, for `include_top=False`.
-        classes: int, number of classes.
-        classifier_activation: activation of the last layer; `None` gives
-            logits.
-        dropout: float in [0, 1), dropout rate before each hidden fully
-            connected layer.
-        name: the model's name.
 
     Example:
 

@@ -37,7 +37,10 @@ def transition(x, prefix):
 
 
 def densenet_cifar_body(depth, growth_rate, push_pull):
-    """The feature extractor of DenseNet-BC-`depth`-`growth_rate`."""
+    """The feature extractor of DenseNet-BC-`depth`-`growth_rate`.
+
+    `push_pull`: `None` for a plain stem, else the `model_builder.push_pull` options of its stem.
+    """
     if (depth - 4) % 6 or depth < 10:
         raise ValueError(f"DenseNet-BC depth must be 6n + 4. Received: depth={depth}")
     layers_per_block = (depth - 4) // 6
@@ -57,36 +60,29 @@ def densenet_cifar_body(depth, growth_rate, push_pull):
     return body
 
 
-def DenseNetCIFAR(
-    depth,
-    growth_rate,
-    push_pull=False,
-    include_top=True,
-    weights=None,
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=10,
-    classifier_activation="softmax",
-    name=None,
-):
+def DenseNetCIFAR(depth, growth_rate, push_pull=False, include_top=True, weights=None, input_tensor=None,
+                  input_shape=None, pooling=None, classes=10, classifier_activation="softmax", name=None, *,
+                  alpha=1.0, scale=2.0, trainable_alpha=False):
     """A CIFAR DenseNet-BC-`depth`-`growth_rate`, plain or with a push-pull stem.
 
-    Small-input variant: a 3 -> 24 3x3 stem convolution (or `PushPull2D` with
-    alpha 1 and scale 2) without normalization or pooling; three dense blocks
-    of (depth - 4) // 6 layers, each BN-ReLU-1x1 conv (4k)-BN-ReLU-3x3 conv (k)
-    concatenated to its input; between blocks a transition BN-ReLU-1x1 conv
-    (compression 0.5)-2x2 average pooling; final BN and ReLU; global average
-    pooling; a Dense classifier. Inputs are raw RGB pixels in [0, 255],
-    normalized inside the model with the CIFAR-10 mean and std.
+    Small-input variant: a 3 -> 24 3x3 stem convolution (or `PushPull2D`,
+    alpha 1 and scale 2 in the paper) without normalization or pooling; three
+    dense blocks of (depth - 4) // 6 layers, each BN-ReLU-1x1 conv (4k)-BN-
+    ReLU-3x3 conv (k) concatenated to its input; between blocks a transition
+    BN-ReLU-1x1 conv (compression 0.5)-2x2 average pooling; final BN and
+    ReLU; global average pooling; a Dense classifier. Inputs are raw RGB
+    pixels in [0, 255], normalized inside the model with the CIFAR-10 mean
+    and std. `DenseNet40_12`, ..., `DenseNet100_24PP` are this builder with
+    a fixed depth and growth rate.
 
     Args:
         depth: int, 6n + 4 (40, 100, ...).
         growth_rate: int, the growth rate k.
         push_pull: bool, replace the stem convolution with `PushPull2D`.
         include_top: bool, whether to include the pooling + Dense classifier.
-        weights: `None`, `"cifar10"` (the push-pull authors' checkpoints,
-            shipped for DenseNet-BC-40-12 and -100-12) or the path of a
+        weights: `None` (default), `"cifar10"` (the push-pull authors'
+            checkpoints shipped for DenseNet-BC-40-12 and -100-12: see
+            `keras_robust.applications.WEIGHTS`) or the path of a
             `.weights.h5` file or of a state dict (`.npz`, `.pth`, `.pth.tar`).
         input_tensor: optional Keras tensor to use as the model's input.
         input_shape: optional (height, width, 3); defaults to (32, 32, 3).
@@ -94,20 +90,114 @@ def DenseNetCIFAR(
         classes: int, number of classes of the top.
         classifier_activation: activation of the top; `None` gives logits.
         name: the model's name; defaults to e.g. `"densenet40_12_pp"`.
+        alpha: with `push_pull`, the inhibition strength (see `DenseNet40_12PP`).
+        scale: with `push_pull`, the upsampling factor h of the pull kernel.
+        trainable_alpha: with `push_pull`, learn one alpha per channel.
 
     Example:
 
-    >>> from keras_robust.applications import DenseNetCIFAR
+    >>> from keras_robust.applications.densenet_cifar import DenseNetCIFAR
     >>> DenseNetCIFAR(40, 12, include_top=False).output_shape
     (None, 8, 8, 132)
     """
     suffix = "_pp" if push_pull else ""
     name = name or f"densenet{depth}_{growth_rate}{suffix}"
+    pretrained_key = f"DenseNet{depth}_{growth_rate}" + ("PP" if push_pull else "")
+    options = dict(alpha=alpha, scale=scale, trainable_alpha=trainable_alpha)
+    if push_pull:
+        model_builder.check_push_pull_options(
+            pretrained_key, weights, model_builder.pretrained_records.weights_of(pretrained_key), **options
+        )
     return model_builder.build_classifier(
-        densenet_cifar_body(depth, growth_rate, push_pull),
+        densenet_cifar_body(depth, growth_rate, options if push_pull else None),
         model_builder.global_average_top("classifier"),
         name=name,
-        pretrained_key=f"DenseNet{depth}_{growth_rate}" + ("PP" if push_pull else ""),
+        pretrained_key=pretrained_key,
         **model_builder.cifar_input(),
         **model_builder.application_arguments(locals()),
     )
+
+
+@model_builder.document_arguments
+def DenseNet40_12(include_top=True, weights="cifar10", input_tensor=None, input_shape=None, pooling=None,
+                  classes=10, classifier_activation="softmax", name="densenet40_12"):
+    """DenseNet-BC-40 with growth rate 12 (Huang et al., 2017) for CIFAR-10; the authors' checkpoint by default.
+
+    Example:
+
+    >>> from keras_robust.applications import DenseNet40_12
+    >>> DenseNet40_12(include_top=False).output_shape
+    (None, 8, 8, 132)
+    """
+    return DenseNetCIFAR(40, 12, **locals())
+
+
+@model_builder.document_arguments
+def DenseNet100_12(include_top=True, weights="cifar10", input_tensor=None, input_shape=None, pooling=None,
+                   classes=10, classifier_activation="softmax", name="densenet100_12"):
+    """DenseNet-BC-100-12: 16 bottleneck layers per dense block, pretrained on CIFAR-10 by the authors.
+
+    Example:
+
+    >>> from keras_robust.applications import DenseNet100_12
+    >>> features = DenseNet100_12(include_top=False, pooling="max")
+    """
+    return DenseNetCIFAR(100, 12, **locals())
+
+
+@model_builder.document_arguments
+def DenseNet100_24(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
+                   classes=10, classifier_activation="softmax", name="densenet100_24"):
+    """DenseNet-BC-100 with growth rate 24. No checkpoint was released: it starts untrained.
+
+    Example:
+
+    >>> from keras_robust.applications import DenseNet100_24
+    >>> DenseNet100_24(include_top=False).output_shape[-1]
+    678
+    """
+    return DenseNetCIFAR(100, 24, **locals())
+
+
+@model_builder.document_arguments
+def DenseNet40_12PP(include_top=True, weights="cifar10", input_tensor=None, input_shape=None, pooling=None,
+                    classes=10, classifier_activation="softmax", name="densenet40_12_pp", *, alpha=1.0,
+                    scale=2.0, trainable_alpha=False):
+    """DenseNet-BC-40-12 with a push-pull stem (Strisciuglio et al., 2020), pretrained by the authors.
+
+    Example:
+
+    >>> from keras_robust.applications import DenseNet40_12PP
+    >>> type(DenseNet40_12PP().get_layer("features_conv0")).__name__
+    'PushPull2D'
+    """
+    return DenseNetCIFAR(40, 12, True, **locals())
+
+
+@model_builder.document_arguments
+def DenseNet100_12PP(include_top=True, weights="cifar10", input_tensor=None, input_shape=None, pooling=None,
+                     classes=10, classifier_activation="softmax", name="densenet100_12_pp", *, alpha=1.0,
+                     scale=2.0, trainable_alpha=False):
+    """DenseNet-BC-100-12 whose first convolution is a push-pull layer; the authors' weights unless `weights=None`.
+
+    Example:
+
+    >>> from keras_robust.applications import DenseNet100_12PP
+    >>> retrain = DenseNet100_12PP(weights=None, trainable_alpha=True)
+    """
+    return DenseNetCIFAR(100, 12, True, **locals())
+
+
+@model_builder.document_arguments
+def DenseNet100_24PP(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
+                     classes=10, classifier_activation="softmax", name="densenet100_24_pp", *, alpha=1.0,
+                     scale=2.0, trainable_alpha=False):
+    """DenseNet-BC-100-24 with a push-pull stem, untrained (the paper reports it; no checkpoint ships).
+
+    Example:
+
+    >>> from keras_robust.applications import DenseNet100_24PP
+    >>> DenseNet100_24PP(scale=1.5).get_layer("features_conv0").scale
+    1.5
+    """
+    return DenseNetCIFAR(100, 24, True, **locals())

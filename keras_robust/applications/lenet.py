@@ -3,7 +3,7 @@
 import keras
 
 from keras_robust.applications import model_builder
-from keras_robust.layers import PushPull2D
+from keras_robust.validation import check_bool
 
 # variant -> (filters of conv 1, filters of conv 2, hidden fully connected units)
 LENET_VARIANTS = {
@@ -16,18 +16,19 @@ VARIANTS = tuple(LENET_VARIANTS) + tuple(f"P{v}" for v in LENET_VARIANTS)
 KERNEL_SIZE = 5
 
 
-def lenet_body(first_filters, second_filters, push_pull, first_layer_norm):
-    """Two 5x5 convolution + ReLU + 2x2 max-pooling stages, LeNet-5 style."""
+def lenet_body(first_filters, second_filters, push_pull, batch_norm):
+    """Two 5x5 convolution + ReLU + 2x2 max-pooling stages, LeNet-5 style.
+
+    `push_pull`: `None` for a plain first convolution, else the
+    `model_builder.push_pull` options of the push-pull layer replacing it.
+    """
 
     def body(x):
         if push_pull:
-            x = PushPull2D(
-                first_filters, KERNEL_SIZE, padding="same", alpha=1.0, scale=2.0,
-                use_bias=True, name="conv1",
-            )(x)
+            x = model_builder.push_pull(x, first_filters, KERNEL_SIZE, "conv1", use_bias=True, **push_pull)
         else:
             x = keras.layers.Conv2D(first_filters, KERNEL_SIZE, padding="same", name="conv1")(x)
-        if first_layer_norm:
+        if batch_norm:
             x = model_builder.batch_norm(x, "bn1")
         x = keras.layers.ReLU(name="relu1")(x)
         x = keras.layers.MaxPooling2D(2, name="pool1")(x)
@@ -38,18 +39,9 @@ def lenet_body(first_filters, second_filters, push_pull, first_layer_norm):
     return body
 
 
-def LeNet(
-    variant="A",
-    include_top=True,
-    weights=None,
-    input_tensor=None,
-    input_shape=None,
-    pooling=None,
-    classes=10,
-    classifier_activation="softmax",
-    first_layer_norm=None,
-    name=None,
-):
+def LeNet(variant="A", include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
+          classes=10, classifier_activation="softmax", name=None, *, batch_norm=False, alpha=1.0, scale=2.0,
+          trainable_alpha=False):
     """A LeNet of Table 1 of the push-pull paper: A-D, or PA-PD with push-pull.
 
     | variant | conv 1 | conv 2 | fully connected |
@@ -65,9 +57,11 @@ def LeNet(
     the second "valid", each followed by ReLU and 2x2 max-pooling, so the
     classifier sees 5x5 maps. The P variants replace the first convolution
     by `PushPull2D` (5x5 push kernel, alpha 1, scale 2, so an 11x11 pull
-    kernel) with a bias, like the convolution it replaces. Inputs are raw
-    gray pixels in [0, 255], normalized inside the model with the MNIST
-    mean 0.1307 and std 0.3081.
+    kernel) with a bias, like the convolution it replaces; as in Table 1,
+    nothing else changes (no normalization layer unless `batch_norm=True`).
+    Inputs are raw gray pixels in [0, 255], normalized inside the model with
+    the MNIST mean 0.1307 and std 0.3081. `LeNetA`, ..., `LeNetPD` are this
+    builder with a fixed variant.
 
     Args:
         variant: one of "A", "B", "C", "D", "PA", "PB", "PC", "PD".
@@ -80,28 +74,31 @@ def LeNet(
         classes: int, number of classes.
         classifier_activation: activation of the last layer; `None` gives
             logits.
-        first_layer_norm: bool or `None`, add a BatchNormalization between
-            the first layer and its ReLU. `None` (default) means `True` for
-            the push-pull variants and `False` for A-D: a push-pull response
-            is a difference of two rectified maps whose scale differs from a
-            convolution's, and without normalization a push-pull LeNet can
-            fail to train.
         name: the model's name; defaults to e.g. `"lenet_pa"`.
+        batch_norm: bool, add a BatchNormalization between the first layer
+            and its ReLU (not in Table 1). It makes the paper's learning
+            rate 0.1 train reliably in short runs (see the training
+            tutorial).
+        alpha: P variants: the inhibition strength (see `LeNetPA`).
+        scale: P variants: the upsampling factor h of the pull kernel.
+        trainable_alpha: P variants: learn one alpha per channel.
 
     Example:
 
-    >>> from keras_robust.applications import LeNet
-    >>> LeNet("PB").count_params() > 0
-    True
+    >>> from keras_robust.applications.lenet import LeNet
+    >>> LeNet("PB", batch_norm=True).get_layer("bn1").name
+    'bn1'
     """
     if variant not in VARIANTS:
         raise ValueError(f"`variant` must be one of {VARIANTS}. Received: variant={variant!r}")
+    check_bool("batch_norm", batch_norm)
     push_pull = variant.startswith("P")
     first_filters, second_filters, hidden_units = LENET_VARIANTS[variant[-1]]
-    if first_layer_norm is None:
-        first_layer_norm = push_pull
+    options = dict(alpha=alpha, scale=scale, trainable_alpha=trainable_alpha)
+    if push_pull:
+        model_builder.check_push_pull_options(f"LeNet{variant}", weights, (), **options)
     return model_builder.build_classifier(
-        lenet_body(first_filters, second_filters, push_pull, bool(first_layer_norm)),
+        lenet_body(first_filters, second_filters, options if push_pull else None, batch_norm),
         model_builder.flatten_dense_top(hidden_units),
         name=name or f"lenet_{variant.lower()}",
         default_shape=(28, 28, 1),
@@ -110,3 +107,118 @@ def LeNet(
         pretrained_key=f"LeNet{variant}",
         **model_builder.application_arguments(locals()),
     )
+
+
+@model_builder.document_arguments
+def LeNetA(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=10,
+           classifier_activation="softmax", name="lenet_a", *, batch_norm=False):
+    """LeNet-A of Table 1 of the push-pull paper: convolutions of 6 and 16 filters, Dense 128 and 64, for MNIST.
+
+    Example:
+
+    >>> from keras_robust.applications import LeNetA
+    >>> LeNetA().count_params()
+    62806
+    """
+    return LeNet("A", **locals())
+
+
+@model_builder.document_arguments
+def LeNetB(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=10,
+           classifier_activation="softmax", name="lenet_b", *, batch_norm=False):
+    """LeNet-B (Table 1): 6 then 8 filters, fully connected 64 and 32 units.
+
+    Example:
+
+    >>> from keras_robust.applications import LeNetB
+    >>> LeNetB(include_top=False).output_shape
+    (None, 5, 5, 8)
+    """
+    return LeNet("B", **locals())
+
+
+@model_builder.document_arguments
+def LeNetC(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=10,
+           classifier_activation="softmax", name="lenet_c", *, batch_norm=False):
+    """LeNet-C of Table 1, the narrow-first-layer twin of LeNet-A (4 and 16 filters; 128, 64 units).
+
+    Example:
+
+    >>> from keras_robust.applications import LeNetC
+    >>> with_bn = LeNetC(batch_norm=True)
+    """
+    return LeNet("C", **locals())
+
+
+@model_builder.document_arguments
+def LeNetD(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=10,
+           classifier_activation="softmax", name="lenet_d", *, batch_norm=False):
+    """LeNet-D, the smallest LeNet of Table 1: 4 and 8 filters, 64 and 32 hidden units.
+
+    Example:
+
+    >>> from keras_robust.applications import LeNetD
+    >>> LeNetD(input_shape=(32, 32, 3)).output_shape
+    (None, 10)
+    """
+    return LeNet("D", **locals())
+
+
+@model_builder.document_arguments
+def LeNetPA(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=10,
+            classifier_activation="softmax", name="lenet_pa", *, batch_norm=False, alpha=1.0, scale=2.0,
+            trainable_alpha=False):
+    """LeNet-PA of Table 1: LeNet-A whose first convolution is a push-pull layer, and nothing else changed.
+
+    Example:
+
+    >>> from keras_robust.applications import LeNetPA
+    >>> [type(layer).__name__ for layer in LeNetPA().layers][3:5]
+    ['PushPull2D', 'ReLU']
+    """
+    return LeNet("PA", **locals())
+
+
+@model_builder.document_arguments
+def LeNetPB(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=10,
+            classifier_activation="softmax", name="lenet_pb", *, batch_norm=False, alpha=1.0, scale=2.0,
+            trainable_alpha=False):
+    """LeNet-PB: LeNet-B with the push-pull first layer (Table 1).
+
+    Example:
+
+    >>> from keras_robust.applications import LeNetPB
+    >>> LeNetPB(trainable_alpha=True).get_layer("conv1").trainable_alpha
+    True
+    """
+    return LeNet("PB", **locals())
+
+
+@model_builder.document_arguments
+def LeNetPC(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=10,
+            classifier_activation="softmax", name="lenet_pc", *, batch_norm=False, alpha=1.0, scale=2.0,
+            trainable_alpha=False):
+    """LeNet-PC of Table 1, 4 push-pull filters of 5x5 (pull kernels 11x11) first.
+
+    Example:
+
+    >>> from keras_robust.applications import LeNetPC
+    >>> LeNetPC(alpha=0.5, batch_norm=True).get_layer("conv1").alpha
+    0.5
+    """
+    return LeNet("PC", **locals())
+
+
+@model_builder.document_arguments
+def LeNetPD(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=10,
+            classifier_activation="softmax", name="lenet_pd", *, batch_norm=False, alpha=1.0, scale=2.0,
+            trainable_alpha=False):
+    """LeNet-PD: the smallest LeNet (Table 1) with a push-pull layer in place of its first convolution.
+
+    Example:
+
+    >>> from keras_robust.applications import LeNetPD
+    >>> LeNetPD(scale=3.0).get_layer("conv1").scale
+    3.0
+    """
+    return LeNet("PD", **locals())

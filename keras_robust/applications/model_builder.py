@@ -6,12 +6,15 @@ classification top or optional global pooling. The body and the top are the
 only parts that differ between architectures.
 """
 
+import inspect
 import os
 
 import keras
 import numpy as np
 
+from keras_robust.applications import pretrained as pretrained_records
 from keras_robust.applications import torch_weights
+from keras_robust.layers import PushPull2D
 
 CIFAR_MEAN = (125.3 / 255, 123.0 / 255, 113.9 / 255)
 CIFAR_STD = (63.0 / 255, 62.1 / 255, 66.7 / 255)
@@ -24,6 +27,8 @@ APPLICATION_ARGUMENTS = (
     "classifier_activation",
 )
 NAMED_WEIGHTS = ("cifar10",)
+# The push-pull options the authors' checkpoints were trained with (alpha 1, h 2, fixed alpha).
+PAPER_PUSH_PULL = {"alpha": 1.0, "scale": 2.0, "trainable_alpha": False}
 WEIGHT_FILE_SUFFIXES = (".weights.h5", ".npz", ".pth", ".pth.tar", ".pt")
 
 # PyTorch defaults, so that imported checkpoints behave as in training.
@@ -105,11 +110,11 @@ def check_arguments(name, include_top, weights, pooling, classes, pretrained):
             `("cifar10",)`), possibly empty.
     """
     if weights in NAMED_WEIGHTS and weights not in pretrained:
+        shipped = sorted({record.model for record in pretrained_records.WEIGHTS.values()})
         raise ValueError(
-            f"There are no pretrained weights={weights!r} for {name}: the "
-            "push-pull authors released CIFAR-10 checkpoints only for "
-            "ResNet20/32/44/56, DenseNet40_12 and DenseNet100_12 (plain and PP). "
-            f"Use weights=None or the path of a weights file. Received: weights={weights!r}"
+            f"There are no pretrained weights={weights!r} for {name}: pretrained weights ship "
+            f"for {', '.join(shipped)}. Use weights=None or the path of a weights file. "
+            f"Received: weights={weights!r}"
         )
     named = weights is None or weights in pretrained
     is_file = isinstance(weights, (str, os.PathLike)) and str(weights).endswith(
@@ -162,10 +167,11 @@ def build_classifier(
         name: the model's name.
         mean, std: per-channel statistics of images scaled to [0, 1].
         pretrained_key: the builder's name (e.g. `"ResNet20PP"`), used in
-            messages and to look up shipped pretrained weights.
+            messages and to look up its records in
+            `keras_robust.applications.WEIGHTS`.
         Other arguments: as in `keras.applications`.
     """
-    pretrained = torch_weights.available_weights(pretrained_key)
+    pretrained = pretrained_records.weights_of(pretrained_key)
     check_arguments(pretrained_key or name, include_top, weights, pooling, classes, pretrained)
     inputs, image = model_inputs(input_tensor, input_shape, default_shape, weights)
     if image is None:
@@ -183,7 +189,8 @@ def build_classifier(
         x = keras.layers.GlobalMaxPooling2D(name="max_pool")(x)
     model = keras.Model(inputs, x, name=name)
     if weights in pretrained:
-        torch_weights.load_pretrained(model, pretrained_key, weights)
+        record = pretrained_records.pretrained_weights(pretrained_key, weights)
+        torch_weights.load_torch_checkpoint(model, record.verified_path())
     elif weights is not None:
         load_weights_file(model, weights)
     return model
@@ -225,3 +232,76 @@ def flatten_dense_top(hidden_units, dropout=0.0):
         )(x)
 
     return top
+
+
+def check_push_pull_options(name, weights, pretrained, alpha, scale, trainable_alpha):
+    """Refuse shipped weights for push-pull options they were not trained with.
+
+    Args:
+        name: the builder's name, for messages.
+        weights, alpha, scale, trainable_alpha: the builder's arguments.
+        pretrained: the named weights this builder can load.
+    """
+    chosen = {"alpha": alpha, "scale": scale, "trainable_alpha": trainable_alpha}
+    if weights in pretrained and chosen != PAPER_PUSH_PULL:
+        raise ValueError(
+            f"weights={weights!r} of {name} were trained with the paper's push-pull layer (alpha 1, "
+            "scale 2, alpha not trained); build with weights=None to change these options. "
+            f"Received: alpha={alpha!r}, scale={scale!r}, trainable_alpha={trainable_alpha!r}"
+        )
+
+
+def push_pull(x, filters, kernel_size, name, **options):
+    """A `PushPull2D` with "same" padding and `options` (alpha, scale, trainable_alpha, ...) applied to `x`."""
+    return PushPull2D(filters, kernel_size, padding="same", name=name, **options)(x)
+
+
+ARGUMENT_DOCS = {
+    "include_top": "bool, whether to include the classification top (the Dense layers).",
+    "input_tensor": "optional Keras tensor to use as the model's input.",
+    "input_shape": "optional `(height, width, channels)` of the input; defaults to the training images' "
+    "shape, (32, 32, 3) for the CIFAR models and (28, 28, 1) for the LeNets.",
+    "pooling": '`None`, `"avg"` or `"max"`: the global pooling of the features when `include_top=False` '
+    "(`None` returns the 4D feature map).",
+    "classes": "int, number of classes of the top (10 with pretrained weights).",
+    "classifier_activation": "activation of the last layer; `None` gives logits.",
+    "name": "the model's name.",
+    "alpha": "float >= 0, the fixed inhibition strength of the push-pull layer (1 in the paper's models; "
+    "Table 5). Not used with `trainable_alpha=True`.",
+    "scale": "float, the upsampling factor h of the pull kernel (2 in the paper's models; Tables 4 and 5).",
+    "trainable_alpha": "bool, learn one alpha per output channel, kept >= 0 by a ReLU (Table 5), initialised "
+    "as in the authors' `PPmodule2d`: uniformly in 0.5 ± 1/sqrt(in_channels * filters).",
+    "batch_norm": "bool, add a BatchNormalization between the first layer and its ReLU. Table 1 has "
+    "none (the default); with it the paper's learning rate 0.1 trains reliably even in short runs (see "
+    "the LeNet recipe in the training tutorial).",
+    "dropout": "float in [0, 1), dropout rate before each hidden fully connected layer.",
+}
+
+
+def _weights_doc(builder_name):
+    shipped = pretrained_records.weights_of(builder_name)
+    files = "the path of a `.weights.h5` file or of a state dict (`.npz`, or `.pth`/`.pth.tar` with torch)"
+    if not shipped:
+        return f"`None` (random initialisation; no pretrained weights ship for this model) or {files}."
+    records = ", ".join(f'`keras_robust.applications.WEIGHTS["{builder_name}.{w}"]`' for w in shipped)
+    names = ", ".join(f'`"{w}"`' for w in shipped)
+    return (
+        f"{names} (the default: the pretrained weights shipped with the package, "
+        f"described by {records}), `None` (random initialisation) or {files}."
+    )
+
+
+def document_arguments(builder):
+    """Give `builder`'s docstring an `Args:` section for the parameters of its signature.
+
+    The section is inserted before the docstring's `Example:`; the builder
+    itself is returned unchanged (no wrapper), like keras.applications adds
+    its shared argument documentation.
+    """
+    lines = ["Args:"]
+    for parameter in inspect.signature(builder).parameters:
+        text = _weights_doc(builder.__name__) if parameter == "weights" else ARGUMENT_DOCS[parameter]
+        lines.append(f"    {parameter}: {text}")
+    head, example = inspect.cleandoc(builder.__doc__).split("Example:")
+    builder.__doc__ = f"{head.rstrip()}\n\n" + "\n".join(lines) + f"\n\nExample:{example}"
+    return builder

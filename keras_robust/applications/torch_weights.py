@@ -7,48 +7,18 @@ needed). A Keras layer named like a PyTorch module path with "." replaced by
 "_" (`layer1_0_conv1`) receives that module's tensors.
 """
 
-import json
 import os
-from pathlib import Path
 
 import keras
 import numpy as np
 
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-REGISTRY_FILE = WEIGHTS_DIR / "pretrained.json"
+from keras_robust.graph import leaf_layers
+
 TORCH_SUFFIXES = (".pth", ".pth.tar", ".pt")
 # Tensors of a classification top that a model built with include_top=False
 # does not need.
 TOP_MODULES = ("fc", "classifier")
 SKIPPED_TENSORS = ("num_batches_tracked",)
-
-
-def registry():
-    """The shipped pretrained weights: `{builder name: {dataset: record}}`.
-
-    Each record holds `file` (the `.npz` in the weights folder), `source`
-    (the authors' checkpoint it was converted from), `best_prec1` and `epoch`
-    as stored in that checkpoint, and `sha256` of the `.npz`.
-    """
-    if not REGISTRY_FILE.is_file():
-        return {}
-    return json.loads(REGISTRY_FILE.read_text())["models"]
-
-
-def available_weights(builder_name):
-    """Names of the pretrained weights shipped for `builder_name`."""
-    return tuple(registry().get(builder_name, {}))
-
-
-def load_pretrained(model, builder_name, dataset="cifar10"):
-    """Load the shipped `dataset` weights of `builder_name` into `model`."""
-    records = registry().get(builder_name, {})
-    if dataset not in records:
-        raise ValueError(
-            f"No pretrained weights {dataset!r} for {builder_name}. "
-            f"Available: {sorted(records) or 'none'}"
-        )
-    load_torch_checkpoint(model, WEIGHTS_DIR / records[dataset]["file"])
 
 
 def read_state_dict(path):
@@ -81,14 +51,6 @@ def read_state_dict(path):
         for key, value in state.items()
         if not key.endswith(SKIPPED_TENSORS)
     }
-
-
-def _leaf_layers(model):
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            yield from _leaf_layers(layer)
-        else:
-            yield layer
 
 
 def _torch_tensors(layer, prefix):
@@ -143,7 +105,7 @@ def load_torch_checkpoint(model, path):
     Example:
 
     >>> from keras_robust.applications import ResNet20PP, load_torch_checkpoint
-    >>> model = ResNet20PP()
+    >>> model = ResNet20PP(weights=None)
     >>> load_torch_checkpoint(model, "../shared/data/pushpull-checkpoints/resnet-20-pp.pth.tar")  # doctest: +SKIP
     """
     state = read_state_dict(path)
@@ -153,7 +115,7 @@ def load_torch_checkpoint(model, path):
         by_layer_name[prefix.replace(".", "_")] = prefix
     used = set()
     assignments = []
-    for layer in _leaf_layers(model):
+    for layer in leaf_layers(model):
         if not layer.weights:
             continue
         prefix = by_layer_name.get(layer.name, layer.name.replace("_", "."))

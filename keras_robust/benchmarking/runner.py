@@ -45,9 +45,9 @@ def corruption_names(corruptions="all"):
 
 def pretrained_models(weights):
     """Builder names that have shipped pretrained `weights`."""
-    from keras_robust.applications.torch_weights import registry
+    from keras_robust.applications import list_models
 
-    names = [name for name, records in registry().items() if weights in records]
+    names = list_models(pretrained=weights) if isinstance(weights, str) else []
     if not names:
         raise ValueError(f"No model has pretrained weights. Received: weights={weights!r}")
     return names

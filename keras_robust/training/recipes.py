@@ -96,7 +96,14 @@ RECIPES = {
 
 
 def recipe_for(model_name):
-    """The recipe of a model name: `ResNet*` -> resnet, `DenseNet*` -> densenet, `LeNet*` -> lenet."""
+    """The recipe of a model name: the `recipe` of its pretrained weights' record where it has one
+    (`keras_robust.applications.WEIGHTS`), else by name: `ResNet*` -> resnet, `DenseNet*` -> densenet,
+    `LeNet*` -> lenet."""
+    from keras_robust.applications import WEIGHTS
+
+    recipes = {record.recipe for record in WEIGHTS.values() if record.model.lower() == str(model_name).lower()}
+    if len(recipes) == 1:
+        return RECIPES[recipes.pop()]
     for key in RECIPES:
         if str(model_name).lower().startswith(key):
             return RECIPES[key]
