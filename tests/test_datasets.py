@@ -29,3 +29,31 @@ def test_sample_images_are_the_test_images_they_name(shared_data):
     sample, sample_labels, _ = load_cifar10_sample()
     np.testing.assert_array_equal(sample, images[index])
     np.testing.assert_array_equal(sample_labels, labels[index])
+
+
+def test_released_cifar10_c_through_tfds_mock_data():
+    tfds = pytest.importorskip("tensorflow_datasets")
+    from keras_robust.datasets import released_corruptions
+
+    source = released_corruptions("cifar10_corrupted")
+    assert source.config("elastic_transform", 2) == "cifar10_corrupted/elastic_2"
+    with tfds.testing.mock_data(num_examples=12):
+        full = source.load("glass_blur", 5, download=True)
+        part = source.load("glass_blur", 5, download=True, limit=5, seed=1)
+        clean = source.load_clean(download=True, limit=4)
+    assert full.images.shape == (12, 32, 32, 3) and full.images.dtype == np.uint8
+    assert full.class_names == list(CIFAR10_CLASSES) and set(full.labels) <= set(range(10))
+    # a seeded subset keeps positions of the full set, in order
+    rows = [next(i for i, image in enumerate(full.images) if np.array_equal(image, p)) for p in part.images]
+    assert len(part.labels) == 5 and rows == sorted(rows)
+    np.testing.assert_array_equal(part.labels, full.labels[rows])
+    assert clean.images.shape == (4, 32, 32, 3)
+
+
+def test_released_sets_are_named_and_not_downloaded_silently(tmp_path):
+    from keras_robust.datasets import released_corruptions
+
+    with pytest.raises(ValueError, match="Received: name='cifar10_c'.*cifar10_corrupted"):
+        released_corruptions("cifar10_c")
+    with pytest.raises(FileNotFoundError, match="not prepared.*--download"):
+        released_corruptions("cifar10_corrupted").load("fog", 1, data_dir=str(tmp_path))

@@ -83,8 +83,14 @@ def load_npz(path):
     return LabeledImages(images, labels, class_names)
 
 
-def load_tfds(name, split="test", data_dir=None, download=False):
-    """A tfds dataset as arrays, without network unless `download=True`."""
+def prepared_builder(name, data_dir=None, download=False):
+    """The tfds builder of `name`, prepared; downloads only with `download=True`.
+
+    Args:
+        name: a tfds name, with its config if any (`"cifar10_corrupted/fog_5"`).
+        data_dir: tfds data folder (default: tfds' own, `~/tensorflow_datasets`).
+        download: let tfds download and prepare it when it is not prepared.
+    """
     import tensorflow_datasets as tfds
 
     try:
@@ -106,6 +112,14 @@ def load_tfds(name, split="test", data_dir=None, download=False):
                 f"Could not download tfds dataset {name!r} ({type(error).__name__}: {error}). "
                 f"Supply it with --data-dir or pass a local folder, archive or .npz file."
             ) from None
+    return builder
+
+
+def load_tfds(name, split="test", data_dir=None, download=False):
+    """A tfds dataset as arrays, without network unless `download=True`."""
+    import tensorflow_datasets as tfds
+
+    builder = prepared_builder(name, data_dir, download)
     images, labels = tfds.as_numpy(builder.as_dataset(split=split, batch_size=-1, as_supervised=True))
     names = builder.info.features["label"].names
     return LabeledImages(images.astype("uint8"), labels.astype("int64"), list(names))
