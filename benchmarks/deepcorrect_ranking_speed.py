@@ -22,8 +22,9 @@ import numpy as np
 from keras_robust.applications import ResNet20
 from keras_robust.datasets import load_cifar10_jpeg
 from keras_robust.deepcorrect import build_deepcorrect, naive_rank_filters, rank_filters, to_rank_constrained
-from keras_robust.deepcorrect.distortions import distort
-from keras_robust.deepcorrect.graph import correction_point, cut
+from keras_robust.corruptions import distort
+from keras_robust.deepcorrect.graph import correction_point
+from keras_robust.graph import cut
 from keras_robust.deepcorrect.ranking import _plan
 from keras_robust.utils import count_flops
 
@@ -76,7 +77,7 @@ def main():
     args = parse()
     images, labels, _ = load_cifar10_jpeg(args.data, "test", limit=args.images, seed=0)
     clean = images.astype("float32")
-    distorted = distort(images, "awgn", 20.0, np.random.default_rng(0))
+    distorted = distort(images, "deepcorrect/awgn", 20.0, seed=0)
     model = ResNet20(weights="cifar10")
     layers = args.layers.split(",") if args.layers else [
         l.name for l in model.layers if isinstance(l, keras.layers.Conv2D)]

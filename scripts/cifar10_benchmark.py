@@ -37,8 +37,8 @@ def corrupted_sets(images, cache, seed):
         with np.load(cache) as arrays:
             return dict(arrays)
     sets = {}
-    for name, severity, apply in evaluation.distortion_tasks(corruptions.names(), metrics.SEVERITIES, seed=seed):
-        sets[f"{name}/{severity}"] = apply(images)
+    for task in evaluation.distortion_tasks(corruptions.names(), metrics.SEVERITIES, seed=seed):
+        sets[f"{task.group}/{task.level}"] = task.apply(images)
     tmp = cache.with_suffix(".tmp.npz")
     np.savez(tmp, **sets)
     tmp.replace(cache)

@@ -46,7 +46,7 @@ def noise_distortion():
         rng = np.random.default_rng(seed)
         return np.clip(images + rng.normal(0, 20 * level, images.shape), 0, 255).astype("uint8")
 
-    return Distortion("stand_in_noise", (1, 2), apply)
+    return Distortion("stand_in_noise", (1, 2), function=apply)
 
 
 def test_splits_have_the_protocol_sizes_and_are_disjoint():
@@ -188,7 +188,7 @@ def test_svm_training_modes_train_on_what_they_say():
 
     settings = dict(n_train=6, n_val=3, n_splits=2, Cs=(0.01, 1.0), seed=0)
     runs = {mode: evaluate_transfer([FeatureExtractor(stand_in_model(0), name="base")], source,
-                                    [Distortion("scramble", (1, 2), scramble)], svm_training=mode, **settings)
+                                    [Distortion("scramble", (1, 2), function=scramble)], svm_training=mode, **settings)
             for mode in ("pooled", "clean", "per_level")}
     clean = runs["clean"]
     # trained on clean features only: level 1 (unchanged images) scores exactly as clean
@@ -214,15 +214,17 @@ def test_default_feature_layer_is_fc6_or_fc7_as_in_the_paper():
 
 def test_distortions_are_deepcorrects_sigmas_or_corruption_severities():
     awgn, blur = resolve_distortion("awgn"), resolve_distortion("gaussian_blur")
+    assert (awgn.name, blur.name) == ("deepcorrect-imagenet/awgn", "deepcorrect-imagenet/gaussian_blur")
     assert awgn.levels == (10, 20, 40, 60, 80, 100) and blur.levels == (1, 2, 3, 4, 5, 6)
     images = colour_images(np.arange(4), size=(32, 32))
-    assert blur.apply(images, 2, 0).std(axis=(1, 2)).mean() < images.std(axis=(1, 2)).mean() / 2
-    assert np.array_equal(awgn.apply(images, 40, 3), awgn.apply(images, 40, 3))
-    assert not np.array_equal(awgn.apply(images, 40, 3), awgn.apply(images, 40, 4))
+    assert blur.apply(images, 2).std(axis=(1, 2)).mean() < images.std(axis=(1, 2)).mean() / 2
+    assert np.array_equal(awgn.apply(images, 40, seed=3), awgn.apply(images, 40, seed=3))
+    assert not np.array_equal(awgn.apply(images, 40, seed=3), awgn.apply(images, 40, seed=4))
     cifar_c = resolve_distortion("gaussian_blur", preset="cifar")
-    assert cifar_c.levels == (1, 2, 3, 4, 5) and cifar_c.config["preset"] == "cifar"
-    assert cifar_c.apply(images, 5, 0).shape == images.shape
-    with pytest.raises(ValueError, match="Unknown distortion 'wobble'. Accepted: awgn, gaussian_blur"):
+    assert cifar_c.levels == (1, 2, 3, 4, 5) and cifar_c.config["name"] == "cifar/gaussian_blur"
+    assert cifar_c.apply(images, 5).shape == images.shape
+    assert resolve_distortion("cifar/fog", levels=[2]).levels == (2,)
+    with pytest.raises(ValueError, match="Received: name='wobble'; accepted: awgn, gaussian_blur"):
         resolve_distortion("wobble")
 
 
@@ -280,11 +282,12 @@ def test_cli_on_a_folder_prints_the_table_writes_json_csv_and_caches(tmp_path, m
             "--splits", "2", "--distortion", "awgn", "--levels", "10,80", "--output", "out/result.json"]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
-    assert "| model | clean | awgn 10 | awgn 80 |" in result.output
+    assert "| model | clean | deepcorrect-imagenet/awgn 10 | deepcorrect-imagenet/awgn 80 |" in result.output
     assert "3 classes, 4 train + 2 val per class" in result.output and "| m | " in result.output
     saved = json.loads((tmp_path / "out/result.json").read_text())
     assert saved["protocol"]["classes"] == 3 and saved["summary"]["m"]["clean"] > 0.9
-    assert [(r["distortion"], r["level"]) for r in saved["results"]] == [("clean", None), ("awgn", 10), ("awgn", 80)]
+    awgn = "deepcorrect-imagenet/awgn"
+    assert [(r["distortion"], r["level"]) for r in saved["results"]] == [("clean", None), (awgn, 10), (awgn, 80)]
     csv_lines = (tmp_path / "out/result.csv").read_text().splitlines()
     assert csv_lines[0] == "model,distortion,level,accuracy,std,split_accuracies,C" and len(csv_lines) == 4
     cached = sorted((tmp_path / "runs/transfer/features").glob("*.npz"))

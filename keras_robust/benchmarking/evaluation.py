@@ -1,15 +1,45 @@
 """Evaluate several models on clean and corrupted copies of one image set."""
 
+from typing import NamedTuple
+
 import numpy as np
 
 from keras_robust import metrics
 
 
-def distortion_tasks(names, severities, *, preset="cifar", seed=0):
-    """`(corruption, severity, apply)` of every corruption and severity.
+class Task(NamedTuple):
+    """One distortion of the registry at one level, as `evaluate` runs it.
 
-    `apply(images) -> images` corrupts uint8 images with
-    `keras_robust.corruptions.corrupt` (which also takes gray images).
+    Args:
+        group: the key of its errors in the results (the corruption name, or
+            `gaussian_noise_variance` / `contrast_poisson` for the push-pull
+            paper's Figs. 4 and 5).
+        level: the level (severity 1-5 for the 19 corruptions).
+        distortion: a `keras_robust.corruptions.Distortion`.
+        seed: seed of its randomness.
+    """
+
+    group: str
+    level: object
+    distortion: object
+    seed: int = 0
+
+    def apply(self, images):
+        """The distorted images (uint8, or float32 on 0..255 for the authors' unclipped noises)."""
+        return self.distortion.apply(images, self.level, seed=self.seed)
+
+
+def distortion_tasks(names, severities, *, preset="cifar", seed=0):
+    """A `Task` per corruption of `names` and severity, from the registry (`<preset>/<name>`).
+
+    Example:
+
+    ```python
+    from keras_robust.benchmarking.evaluation import distortion_tasks
+
+    tasks = distortion_tasks(["fog"], (1, 5))
+    assert [(t.group, t.level, t.distortion.name) for t in tasks] == [("fog", 1, "cifar/fog"), ("fog", 5, "cifar/fog")]
+    ```
     """
     from keras_robust import corruptions
 
@@ -20,11 +50,10 @@ def distortion_tasks(names, severities, *, preset="cifar", seed=0):
     bad = [s for s in severities if s not in metrics.SEVERITIES]
     if bad or not severities:
         raise ValueError(f"Severities must be among {metrics.SEVERITIES}. Received: {list(severities)}")
-
-    def task(name, severity):
-        return lambda images: corruptions.corrupt(images, name, severity, preset=preset, seed=seed)
-
-    return [(name, severity, task(name, severity)) for name in names for severity in severities]
+    if preset not in corruptions.PRESETS:
+        raise ValueError(f"Unknown preset. Received: preset={preset!r}; accepted: {', '.join(corruptions.PRESETS)}.")
+    return [Task(name, severity, corruptions.get_distortion(f"{preset}/{name}"), seed)
+            for name in names for severity in severities]
 
 
 def evaluate(models, images, labels, tasks, *, batch_size=256, progress=None):
@@ -34,8 +63,8 @@ def evaluate(models, images, labels, tasks, *, batch_size=256, progress=None):
         models: dict name -> model (a Keras model or a callable).
         images: uint8 array (N, H, W, C).
         labels: N integer labels.
-        tasks: `(group, level, apply)` triples: each `apply(images)` is
-            evaluated once and its result shared by all models.
+        tasks: `Task`s: each is applied once and its result shared by all
+            models.
         batch_size: images per prediction batch.
         progress: optional callable wrapping the task list (a progress bar).
 
@@ -46,11 +75,11 @@ def evaluate(models, images, labels, tasks, *, batch_size=256, progress=None):
         name: {"clean_error": metrics.classification_error(model, images, labels, batch_size=batch_size), "errors": {}}
         for name, model in models.items()
     }
-    for group, level, apply in (progress or iter)(tasks):
-        distorted = apply(images)
+    for task in (progress or iter)(tasks):
+        distorted = task.apply(images)
         for name, model in models.items():
             error = metrics.classification_error(model, distorted, labels, batch_size=batch_size)
-            results[name]["errors"].setdefault(group, {})[level] = error
+            results[name]["errors"].setdefault(task.group, {})[task.level] = error
     return results
 
 

@@ -38,9 +38,9 @@ def corrupt(dataset, split, data_dir, download, output, corruption_names, preset
     tasks = distortion_tasks(names, levels, preset=preset, seed=seed)
     data = load_images(dataset, split, data_dir=data_dir, download=download, limit=limit, seed=seed)
     arrays = {}
-    for name, _, apply in progress(tasks, label=f"Corrupting {len(data.labels)} images", quiet=quiet,
-                                   describe=lambda task: f"{task[0]} {task[1]}"):
-        arrays.setdefault(name, []).append(apply(data.images))
+    for task in progress(tasks, label=f"Corrupting {len(data.labels)} images", quiet=quiet,
+                         describe=lambda task: f"{task.group} {task.level}"):
+        arrays.setdefault(task.group, []).append(task.apply(data.images))
     arrays = {name: np.concatenate(parts) for name, parts in arrays.items()}
     arrays["labels"] = np.tile(data.labels, len(levels))
     info = {"source": str(dataset), "split": split, "severities": list(levels), "preset": preset, "seed": seed,

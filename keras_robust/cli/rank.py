@@ -5,7 +5,7 @@ import click
 from keras_robust.cli import options
 
 # Kept literal so that `robust-cli --help` does not import Keras; the
-# library checks them again (keras_robust.deepcorrect.distortions.LEVELS).
+# library checks them again (keras_robust.deepcorrect.distortions.DISTORTIONS).
 DISTORTIONS = ("awgn", "gaussian_blur")
 
 

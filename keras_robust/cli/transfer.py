@@ -22,8 +22,9 @@ DEFAULT_MODEL = "ResNet20PP"  # the push-pull ResNet-20 with its shipped CIFAR-1
 @click.option("--layer", default=None,
               help="Feature layer (default: first fully connected, second for SUN-397, else global pooling).")
 @click.option("--distortion", "distortions", multiple=True,
-              help="awgn or gaussian_blur (DeepCorrect's sigma levels), or a keras_robust.corruptions name "
-                   "(severities 1-5); applied at each level to train and test images alike; repeatable.")
+              help="awgn or gaussian_blur (DeepCorrect's ImageNet sigma levels), a corruption name (severities "
+                   "1-5) or a registry name (keras_robust.corruptions.list_distortions()); applied at each level to "
+                   "train and test images alike; repeatable.")
 @options.levels_option(help="Comma-separated levels of every distortion: sigmas for awgn/gaussian_blur, else "
                             "severities.")
 @click.option("--preset", default=None, help="cifar or imagenet: use keras_robust.corruptions.corrupt's preset (also for gaussian_blur).")
@@ -62,7 +63,7 @@ def transfer(dataset, data_dir, models, weights, layer, distortions, levels, pre
         model = options.load_model(spec, None if is_file else weights)
         name = Path(spec).stem if is_file else spec + ("" if weights == "default" else f"[{weights or 'random'}]")
         extractors.append(FeatureExtractor(model, layer=layer, batch_size=batch_size, name=name, dataset=dataset))
-    chosen = [resolve_distortion(name, levels, preset=preset, seed=seed) for name in distortions]
+    chosen = [resolve_distortion(name, levels, preset=preset) for name in distortions]
     results = evaluate_transfer(
         extractors, source, chosen, n_train=n_train, n_val=n_val, n_test=n_test, n_splits=splits, seed=seed,
         svm_training=svm_training, cache=None if no_cache else FeatureCache(cache_dir),

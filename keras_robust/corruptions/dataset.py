@@ -3,20 +3,20 @@
 from keras_robust.corruptions.suite import _check_name, _check_severity, corrupt
 
 
-def corrupt_dataset(dataset, name, severity, *, preset="cifar", seed=None, num_parallel_calls=None):
+def corrupt_dataset(dataset, name, severity, *, preset="cifar", seed=0, num_parallel_calls=None):
     """Corrupts the images of a ``tf.data.Dataset`` with :func:`corrupt`, element by element.
 
     Elements are uint8 image tensors — one image ``(H, W, C)`` or a batch ``(N, H, W, C)`` — or tuples whose first
     item is one (``(images, labels)``); the other items pass through. Static shapes are kept. With a ``seed``, element
     ``i`` is corrupted with the seed ``(seed, i)``, so the output is the same on every run and every iteration,
-    however the map is parallelized; without one, every iteration draws fresh randomness.
+    however the map is parallelized; with ``seed=None``, every iteration draws fresh randomness (augmentation).
 
     Args:
         dataset: the ``tf.data.Dataset``.
         name: corruption name, see :func:`names`.
         severity: 1 to 5.
         preset: ``"cifar"`` or ``"imagenet"``.
-        seed: ``None`` or an integer.
+        seed: an integer (default 0), or ``None`` for fresh randomness on every iteration.
         num_parallel_calls: passed to ``Dataset.map`` (e.g. ``tf.data.AUTOTUNE``).
 
     Returns:

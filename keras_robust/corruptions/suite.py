@@ -65,7 +65,7 @@ def names(subset=None):
     return SUBSETS[subset]
 
 
-def corrupt(images, name, severity, *, preset="cifar", seed=None):
+def corrupt(images, name, severity, *, preset="cifar", seed=0):
     """Corrupts a batch of images like the CIFAR-10-C or ImageNet-C generators.
 
     Args:
@@ -76,9 +76,9 @@ def corrupt(images, name, severity, *, preset="cifar", seed=None):
         severity: integer 1 to 5.
         preset: ``"cifar"`` (the CIFAR-10-C generator's parameters, for 32×32 images) or ``"imagenet"`` (the
             ImageNet-C generator's, for 224×224 images). Either works on any image size.
-        seed: ``None`` for fresh randomness, or an integer (or a sequence of integers) for the same bytes on every
-            run, on any number of cores (chunks of the batch run on the calling thread and helper threads, each
-            with its own stream).
+        seed: an integer (or a sequence of integers) for the same bytes on every run, on any number of cores
+            (chunks of the batch run on the calling thread and helper threads, each with its own stream); ``None``
+            explicitly asks for fresh randomness.
 
     Returns:
         uint8 array of the images' shape. Float results are truncated like the generators' ``np.uint8``.

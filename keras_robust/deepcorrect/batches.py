@@ -6,7 +6,7 @@ import keras
 import numpy as np
 from scipy import ndimage
 
-from keras_robust.deepcorrect.distortions import LEVELS, distort
+from keras_robust.deepcorrect.distortions import as_uint8, resolve
 
 
 def augment_images(images, seed=0, *, rotation=20.0, shift=0.15, flip=True):
@@ -72,7 +72,8 @@ class MixedDistortionBatches(keras.utils.PyDataset):
     Args:
         images: raw [0, 255] images (N, H, W, C).
         labels: integer labels.
-        distortion: `"gaussian_blur"` or `"awgn"`.
+        distortion: `"gaussian_blur"` or `"awgn"` (the `deepcorrect/` entries of
+            `keras_robust.corruptions.list_distortions()`), or any registry name.
         levels: the levels drawn from (default: the CIFAR levels).
         batch_size: images per batch.
         seed: seed of the shuffling, augmentation, choice of images and levels, noise.
@@ -100,10 +101,9 @@ class MixedDistortionBatches(keras.utils.PyDataset):
                 f"Need as many labels as images, at least one. Received: "
                 f"{len(images)} images, {len(labels)} labels"
             )
-        if distortion not in LEVELS:
-            raise ValueError(f"`distortion` must be one of {tuple(LEVELS)}. Received: distortion={distortion!r}")
         self.images, self.labels = np.asarray(images), np.asarray(labels)
-        self.distortion, self.levels = distortion, tuple(levels or LEVELS[distortion])
+        self.distortion = resolve(distortion)  # a name of keras_robust.corruptions.list_distortions()
+        self.levels = tuple(levels or self.distortion.levels)
         self.batch_size, self.seed, self.augment, self.epoch = batch_size, seed, augment, 0
         self._order = np.random.default_rng([seed, 0]).permutation(len(images))
 
@@ -120,7 +120,8 @@ class MixedDistortionBatches(keras.utils.PyDataset):
         levels = rng.choice(len(self.levels), size=len(chosen))
         for level in np.unique(levels[distorted]):
             rows = distorted & (levels == level)
-            batch[rows] = distort(batch[rows], self.distortion, self.levels[level], rng)
+            batch[rows] = self.distortion.apply(as_uint8(batch[rows]), self.levels[level],
+                                                seed=int(rng.integers(2**31)))
         return batch, self.labels[chosen]
 
     def on_epoch_end(self):

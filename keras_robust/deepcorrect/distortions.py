@@ -1,38 +1,64 @@
-"""The two distortions of DeepCorrect at the CIFAR levels of its reference code."""
+"""DeepCorrect's distortions, taken from the registry of `keras_robust.corruptions`.
+
+A short name (`"gaussian_blur"`, `"awgn"`) means the `deepcorrect/` entry (the CIFAR levels of the authors' code);
+any registry name (e.g. `"deepcorrect-imagenet/awgn"`, `"cifar/fog"`) is taken as it is.
+"""
 
 import numpy as np
 
-from keras_robust.corruptions import awgn, gaussian_blur
+from keras_robust.corruptions import get_distortion
 
-# Gaussian blur σ in pixels, AWGN σ on the 0-255 scale.
-LEVELS = {
-    "gaussian_blur": (0.5, 1.0, 1.5, 2.0, 2.5, 3.0),
-    "awgn": (5.0, 10.0, 15.0, 20.0, 25.0, 30.0),
-}
+DISTORTIONS = ("gaussian_blur", "awgn")
 
 
-def distort(images, name, level, rng=None):
-    """Distorted copies of [0, 255] images with `keras_robust.corruptions`.
+def resolve(name):
+    """The registry `Distortion` meant by `name` (`"awgn"` -> `"deepcorrect/awgn"`).
 
-    Args:
-        images: uint8 or float array (N, H, W, C) of raw pixel values.
-        name: `"gaussian_blur"` (σ in pixels) or `"awgn"` (σ on 0-255).
-        level: σ of the distortion.
-        rng: a `numpy.random.Generator` drawing the AWGN seed.
+    Example:
 
-    Returns:
-        A float32 array of uint8 values, the models' input.
+    ```python
+    from keras_robust.deepcorrect.distortions import resolve
+
+    assert resolve("awgn").name == "deepcorrect/awgn"
+    ```
     """
-    if name not in LEVELS:
-        raise ValueError(f"`name` must be one of {tuple(LEVELS)}. Received: name={name!r}")
-    images = np.clip(np.round(np.asarray(images, dtype="float32")), 0, 255).astype("uint8")
-    if name == "gaussian_blur":
-        return gaussian_blur(images, float(level)).astype("float32")
-    rng = rng if rng is not None else np.random.default_rng(0)
-    return awgn(images, float(level), seed=int(rng.integers(2**31))).astype("float32")
+    if isinstance(name, str) and "/" not in name:
+        if name not in DISTORTIONS:
+            raise ValueError(f"Unknown DeepCorrect distortion. Received: name={name!r}; accepted: "
+                             f"{', '.join(DISTORTIONS)} or a name of keras_robust.corruptions.list_distortions().")
+        name = f"deepcorrect/{name}"
+    return get_distortion(name)
 
 
 def distort_levels(images, name, levels=None, seed=0):
-    """One distorted copy of `images` per level (a list, as `rank_filters` takes)."""
-    rng = np.random.default_rng(seed)
-    return [distort(images, name, level, rng) for level in (levels or LEVELS[name])]
+    """One distorted copy of `images` per level (a list, as `rank_filters` takes), as float32 model inputs.
+
+    Args:
+        images: uint8 array (N, H, W, C), or float values that are whole numbers in 0..255.
+        name: `"gaussian_blur"`, `"awgn"` or a registry name.
+        levels: the levels (default: the registry entry's).
+        seed: integer seed of the noise (the same at every level).
+
+    Returns:
+        A list of float32 arrays on the 0..255 scale.
+
+    Example:
+
+    ```python
+    import numpy as np
+    from keras_robust.deepcorrect.distortions import distort_levels
+
+    images = np.full((2, 32, 32, 3), 128, np.uint8)
+    assert len(distort_levels(images, "awgn", levels=(5.0, 30.0))) == 2
+    ```
+    """
+    distortion = resolve(name)
+    images = as_uint8(images)
+    return [distortion.apply(images, level, seed=seed).astype("float32")
+            for level in (distortion.levels if levels is None else levels)]
+
+
+def as_uint8(images):
+    """Raw pixel values as uint8, rounded and clipped (the registry's input)."""
+    images = np.asarray(images)
+    return images if images.dtype == np.uint8 else np.clip(np.round(images), 0, 255).astype("uint8")

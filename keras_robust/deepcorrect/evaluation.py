@@ -1,13 +1,14 @@
 """Top-1 accuracy over distortion levels, as DeepCorrect reports it."""
 
+import keras
 import numpy as np
 
-from keras_robust.deepcorrect.distortions import LEVELS, distort_levels
+from keras_robust.deepcorrect.distortions import distort_levels, resolve
 
 
 def distorted_sets(images, distortion, levels=None, seed=0):
     """`{level: images}` with the clean images under level 0."""
-    levels = tuple(levels or LEVELS[distortion])
+    levels = tuple(levels or resolve(distortion).levels)
     sets = distort_levels(images, distortion, levels, seed=seed)
     return {0.0: np.asarray(images, dtype="float32"), **dict(zip(levels, sets))}
 
@@ -21,3 +22,51 @@ def top1_over_levels(model, sets, labels, batch_size=256):
         for level, images in sets.items()
     }
     return float(np.mean(list(per_level.values()))), per_level
+
+
+class AccuracyCurve(keras.callbacks.Callback):
+    """Records top-1 over levels every `every` training steps (DeepCorrect Fig. 8).
+
+    Args:
+        sets: `{level: images}` as `distorted_sets` returns.
+        labels: integer labels of the images.
+        every: training steps between two measurements (also at step 0).
+        batch_size: images per forward pass.
+
+    Attributes:
+        points: list of `(step, mean top-1 over the levels)`.
+
+    Example:
+
+    ```python
+    import keras
+    import numpy as np
+    from keras_robust.deepcorrect.evaluation import AccuracyCurve
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    x, y = np.ones((8, 4), "float32"), np.arange(8) % 2
+    curve = AccuracyCurve({0.0: x}, y, every=2)
+    model.fit(x, y, batch_size=2, epochs=1, callbacks=[curve], verbose=0)
+    assert [step for step, _ in curve.points] == [0, 2, 4]
+    ```
+    """
+
+    def __init__(self, sets, labels, every, batch_size=256):
+        super().__init__()
+        if every < 1:
+            raise ValueError(f"`every` must be a positive number of steps. Received: every={every}")
+        self.sets, self.labels, self.every, self.batch_size = sets, labels, every, batch_size
+        self.points, self.step = [], 0
+
+    def _measure(self):
+        self.points.append((self.step, top1_over_levels(self.model, self.sets, self.labels, self.batch_size)[0]))
+
+    def on_train_begin(self, logs=None):
+        if not self.points:
+            self._measure()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step += 1
+        if self.step % self.every == 0:
+            self._measure()

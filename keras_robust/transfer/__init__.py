@@ -2,7 +2,8 @@
 
 from keras_robust.transfer.cache import FeatureCache
 from keras_robust.transfer.features import FeatureExtractor, default_feature_layer, fit_images
-from keras_robust.transfer.distortions import Distortion, corruption, deepcorrect_distortion, resolve_distortion
+from keras_robust.corruptions.registry import Distortion
+from keras_robust.transfer.distortions import resolve_distortion
 from keras_robust.transfer.protocol import evaluate_transfer, make_splits
 from keras_robust.transfer.results import TransferResults
 from keras_robust.transfer.sources import ArraySource, FolderSource, TfdsSource, open_source
@@ -10,7 +11,7 @@ from keras_robust.transfer.svm import ValidatedLinearSVC, linear_svm_pipeline, m
 
 __all__ = [
     "ArraySource", "Distortion", "FeatureCache", "FeatureExtractor", "FolderSource", "TfdsSource",
-    "TransferResults", "ValidatedLinearSVC", "corruption", "deepcorrect_distortion", "default_feature_layer",
+    "TransferResults", "ValidatedLinearSVC", "default_feature_layer",
     "evaluate_transfer", "resolve_distortion",
     "fit_images", "linear_svm_pipeline", "make_splits", "mean_per_class_accuracy", "open_source",
 ]

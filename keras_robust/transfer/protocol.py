@@ -65,15 +65,15 @@ def make_splits(labels, n_train=25, n_val=5, n_splits=5, n_test=None, seed=0):
     return splits
 
 
-def extract_condition(extractor, source, indices, distortion=None, level=None, *, cache=None,
+def extract_condition(extractor, source, indices, distortion=None, level=None, *, seed=0, cache=None,
                       batch_size=256, verbose=False):
-    """Features of the images at sorted `indices`, distorted at `level` (cached)."""
+    """Features of the images at sorted `indices`, distorted at `level` with `seed` + batch offset (cached)."""
     import keras
 
     key = {
         **extractor.identity(), "data": source.identity, "indices_sha256": fingerprint(indices),
         "distortion": distortion.name if distortion else CLEAN, "level": level,
-        "distortion_config": distortion.config if distortion else {},
+        "distortion_config": {**distortion.config, "seed": seed} if distortion else {},
     }
     cached = cache.load(key) if cache is not None else None
     if cached is not None:
@@ -85,7 +85,7 @@ def extract_condition(extractor, source, indices, distortion=None, level=None, *
     features, done = [], 0
     for batch in source.images(indices, extractor.image_size, extractor.channels, batch_size):
         if distortion is not None:
-            batch = distortion.apply(batch, level, done)
+            batch = distortion.apply(batch, level, seed=seed + done)
         features.append(extractor(batch))
         done += len(batch)
         bar.update(done)
@@ -127,13 +127,15 @@ def evaluate_transfer(extractors, source, distortions=(), *, n_train=25, n_val=5
         extractors: `FeatureExtractor`s to compare (e.g. a baseline and its
             DeepCorrect version); their names must differ.
         source: an image source of `keras_robust.transfer.sources`.
-        distortions: `Distortion`s; each level is applied to training,
-            validation and test images alike.
+        distortions: `keras_robust.corruptions.Distortion`s (see
+            `resolve_distortion`); each level is applied to training,
+            validation and test images alike, seeded by `seed` and the
+            image's batch offset.
         n_train, n_val: training and validation images per class.
         n_test: test images per class; None takes all remaining images (the
             paper's protocol), a number caps them for quick runs.
         n_splits: random splits to average over.
-        seed: seed of the splits.
+        seed: seed of the splits and of the distortions.
         Cs: candidate SVM C values, chosen on the validation images.
         svm_training: "pooled" (the paper's footnote 7) trains one set of
             SVMs on the clean images and all levels of a distortion together
@@ -167,7 +169,7 @@ def evaluate_transfer(extractors, source, distortions=(), *, n_train=25, n_val=5
     for extractor in extractors:
         def extract(distortion=None, level=None):
             return extract_condition(
-                extractor, source, indices, distortion, level,
+                extractor, source, indices, distortion, level, seed=seed,
                 cache=cache, batch_size=batch_size, verbose=verbose,
             )
 
