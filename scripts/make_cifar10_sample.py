@@ -1,7 +1,7 @@
 """Make the CIFAR-10 sample shipped in the package: 100 test images per class, a seeded draw.
 
 Reads the JPEG copy of the CIFAR-10 test set (`../shared/data/cifar10-jpeg/test.tar.gz`, developers only),
-draws 100 images of each class with `--seed`, keeps them in test-set order and writes
+draws 100 images of each class with `--seed`, interleaves the classes (0, 1, ..., 9, 0, 1, ...) and writes
 `keras_robust/datasets/data/cifar10_sample/cifar10_sample.npz` (uint8 images, int64 labels, class names,
 the test-set index of each image). Refuses to overwrite without `--overwrite`.
 
@@ -23,10 +23,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def balanced_draw(labels, per_class, seed):
-    """Sorted indices of `per_class` items of every label, drawn at random with `seed`."""
+    """Indices of `per_class` items of every label, drawn at random with `seed`, classes interleaved.
+
+    Within a class the indices are in increasing order; the classes take turns (0, 1, ..., 9, 0, 1, ...), so
+    any first 10·k images hold k images of every class.
+    """
     rng = np.random.default_rng(seed)
-    picks = [rng.choice(np.flatnonzero(labels == c), per_class, replace=False) for c in np.unique(labels)]
-    return np.sort(np.concatenate(picks))
+    picks = np.stack([np.sort(rng.choice(np.flatnonzero(labels == c), per_class, replace=False))
+                      for c in np.unique(labels)])
+    return picks.T.reshape(-1)
 
 
 def main():

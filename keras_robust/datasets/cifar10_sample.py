@@ -14,7 +14,9 @@ def load_cifar10_sample():
 
     1,000 images of the CIFAR-10 test set (Krizhevsky, 2009), drawn at random
     (seed 0, 100 per class) by `scripts/make_cifar10_sample.py` from a JPEG
-    re-encoding of CIFAR-10 at about quality 75, and kept in test-set order.
+    re-encoding of CIFAR-10 at about quality 75; the classes take turns
+    (labels 0, 1, ..., 9, 0, 1, ...), so any first 10*k images hold k images
+    of every class.
     They are not the lossless originals: clean accuracy of the published
     CIFAR-10 models is about 10 points lower on them than on the real test
     set, so numbers measured on this sample are not comparable with published
