@@ -63,7 +63,7 @@ def main():
     next(batches)  # warm-up: tracing, first prefetch
     pipeline_rate = rate(args.steps * 10, lambda: [next(batches)[0].numpy() for _ in range(args.steps * 10)])
 
-    model = BUILDERS[args.model](input_shape=(32, 32, 3), classes=10)
+    model = BUILDERS[args.model](weights=None, input_shape=(32, 32, 3), classes=10)
     model.compile(optimizer=recipe.optimizer(steps), loss="sparse_categorical_crossentropy")
     cached = tf.data.Dataset.from_tensors(next(iter(pipeline()))).repeat()
     fed = pipeline()

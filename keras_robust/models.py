@@ -113,7 +113,7 @@ def save_model(model, path, overwrite=False):
         model.save(tmp)
 
 
-def resolve_model(spec, weights=DEFAULT_WEIGHTS):
+def resolve_model(spec, weights=DEFAULT_WEIGHTS, **builder_options):
     """The model named by `spec`: a builder name, a `.keras` file or a `keras.Model`.
 
     Args:
@@ -127,6 +127,8 @@ def resolve_model(spec, weights=DEFAULT_WEIGHTS):
             of shipped weights (`"cifar10"`) or the path of a weights file.
             A `.keras` file and a `keras.Model` hold their own weights, so
             they take only `"default"` (or `None`).
+        **builder_options: for builder names, other arguments of the
+            builder (`classes`, `input_shape`, `include_top`, `alpha`, ...).
 
     Returns:
         A `keras.Model`.
@@ -157,6 +159,11 @@ def resolve_model(spec, weights=DEFAULT_WEIGHTS):
             f"names only. Received: spec={spec if isinstance(spec, (str, os.PathLike)) else type(spec).__name__}, "
             f"weights={weights!r}"
         )
+    if holds_weights and builder_options:
+        raise ValueError(
+            f"Builder arguments apply to builder names only, not to a {KERAS_SUFFIX} file or a keras.Model. "
+            f"Received: {', '.join(f'{key}={value!r}' for key, value in builder_options.items())}"
+        )
     if isinstance(spec, keras.Model):
         return spec
     if holds_weights:
@@ -173,7 +180,9 @@ def resolve_model(spec, weights=DEFAULT_WEIGHTS):
             f"Unknown model {spec!r}: no such {KERAS_SUFFIX} file or builder. Expected a {KERAS_SUFFIX} file "
             f"or one of: {', '.join(list_models())}."
         ) from None
-    return builder() if weights == DEFAULT_WEIGHTS else builder(weights=weights)
+    if weights != DEFAULT_WEIGHTS:
+        builder_options["weights"] = weights
+    return builder(**builder_options)
 
 
 def pretrained_record(spec, weights=DEFAULT_WEIGHTS):

@@ -3,8 +3,11 @@
 Reads every `*.pth.tar` of ../shared/data/pushpull-checkpoints (PyTorch,
 MIT licence, https://github.com/nicstrisc/Push-Pull-CNN-layer), checks that
 it loads into the matching Keras builder, and writes its state dict as a
-`.npz` of float32 arrays (no torch needed at run time) plus
-`pretrained.json` with each checkpoint's `best_prec1` and `epoch`.
+`.npz` of float32 arrays (no torch needed at run time), and updates the
+record of each in `pretrained.json` (the `PretrainedWeights` of
+`keras_robust.applications.WEIGHTS`): file, sha256, source_sha256,
+`published_top1` (`best_prec1` / 100) and epoch; the other fields (class
+names, normalisation, recipe, measured_top1) are kept.
 
 Usage: python scripts/convert_pushpull_checkpoints.py [CHECKPOINT_DIR]
 """
@@ -28,20 +31,6 @@ CHECKPOINTS = {
     "densenet-100-12": "DenseNet100_12",
     "densenet-100-12-pp": "DenseNet100_12PP",
 }
-SOURCE = {
-    "repository": "https://github.com/nicstrisc/Push-Pull-CNN-layer",
-    "paper": "Strisciuglio, Lopez-Antequera, Petkov: Enhanced robustness of "
-    "convolutional networks with a push-pull inhibition layer, Neural "
-    "Computing and Applications, 2020",
-    "license": "MIT",
-    "copyright": "Copyright (c) 2020 Nicola Strisciuglio",
-    "license_file": "LICENSE.md",
-    "notes": "State dicts of the authors' CIFAR-10 checkpoints as float32 "
-    "numpy arrays (num_batches_tracked dropped); best_prec1 and epoch as "
-    "stored in each checkpoint (their clean CIFAR-10 test top-1, %).",
-}
-
-
 def sha256(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
@@ -64,28 +53,23 @@ def convert(source_dir, target_dir):
     from keras_robust.applications.torch_weights import load_torch_checkpoint, read_state_dict
 
     target_dir.mkdir(parents=True, exist_ok=True)
-    models = {}
+    registry = target_dir / "pretrained.json"
+    data = json.loads(registry.read_text())
+    records = {record["model"]: record for record in data["weights"]}
     for stem, builder_name in CHECKPOINTS.items():
         source = source_dir / f"{stem}.pth.tar"
         checkpoint = torch.load(source, map_location="cpu", weights_only=True)
         state = read_state_dict(source)
         # Fails, naming the tensor, unless the checkpoint fits the builder.
-        load_torch_checkpoint(BUILDERS[builder_name](), source)
+        load_torch_checkpoint(BUILDERS[builder_name](weights=None), source)
         target = target_dir / f"{stem.replace('-', '_')}.npz"
         atomic_write(target, lambda path: np.savez_compressed(path, **state))
-        models[builder_name] = {
-            "cifar10": {
-                "file": target.name,
-                "source": source.name,
-                "source_sha256": sha256(source),
-                "sha256": sha256(target),
-                "best_prec1": round(float(checkpoint["best_prec1"]), 4),
-                "epoch": int(checkpoint["epoch"]),
-            }
-        }
-        print(f"{builder_name:18s} <- {source.name:24s} best_prec1={models[builder_name]['cifar10']['best_prec1']}")
-    registry = target_dir / "pretrained.json"
-    text = json.dumps({"source": SOURCE, "models": models}, indent=2) + "\n"
+        records[builder_name].update(
+            file=target.name, source_file=source.name, source_sha256=sha256(source), sha256=sha256(target),
+            published_top1=round(float(checkpoint["best_prec1"]) / 100, 6), epoch=int(checkpoint["epoch"]),
+        )
+        print(f"{builder_name:18s} <- {source.name:24s} best_prec1={float(checkpoint['best_prec1']):.2f}")
+    text = json.dumps(data, indent=1) + "\n"
     atomic_write(registry, lambda path: path.write_text(text))
 
 

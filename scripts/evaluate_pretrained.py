@@ -1,10 +1,13 @@
 """Top-1 of every shipped pretrained model on the CIFAR-10 JPEG test copy.
 
-Evaluates each builder with `weights="cifar10"` on the 10,000 images of
+Evaluates each record of `keras_robust.applications.WEIGHTS` (its builder
+with those weights) on the 10,000 images of
 ../shared/data/cifar10-jpeg/test.tar.gz (JPEG re-encodings at about quality
 75, not the original test set) and prints a Markdown table next to the
-`best_prec1` the authors stored in the checkpoint (their top-1 on the
-original CIFAR-10 test set).
+record's `published_top1` (the `best_prec1` the authors stored in the
+checkpoint: their top-1 on the original CIFAR-10 test set) and its
+`measured_top1` (the number of the last full run, which this run should
+reproduce).
 
 Usage: nice python scripts/evaluate_pretrained.py [TARBALL] [--limit N]
 """
@@ -26,25 +29,25 @@ def main():
     parser.add_argument("--batch-size", type=int, default=500)
     args = parser.parse_args()
 
-    from keras_robust.applications import BUILDERS
-    from keras_robust.applications.torch_weights import registry
+    from keras_robust.applications import BUILDERS, WEIGHTS
     from keras_robust.datasets import load_cifar10_jpeg
 
     images, labels, _ = load_cifar10_jpeg(args.tarball, limit=args.limit)
     print(f"{len(labels)} images of {args.tarball} (CIFAR-10 JPEG copy)\n")
-    print("| Model | Top-1 on the JPEG test copy (%) | best_prec1 in the checkpoint (%) | Epoch |")
-    print("|---|---:|---:|---:|")
-    for name, records in registry().items():
-        record = records["cifar10"]
+    print("| Model | Top-1 on the JPEG test copy (%) | measured_top1 in the record (%) | "
+          "best_prec1 in the checkpoint (%) | Epoch |")
+    print("|---|---:|---:|---:|---:|")
+    for record in WEIGHTS.values():
         start = time.perf_counter()
-        model = BUILDERS[name](weights="cifar10")
+        model = BUILDERS[record.model](weights=record.name)
         predictions = model.predict(images, batch_size=args.batch_size, verbose=0).argmax(1)
         top1 = 100 * np.mean(predictions == labels)
         print(
-            f"| {name} | {top1:.2f} | {record['best_prec1']:.2f} | {record['epoch']} |",
+            f"| {record.model} | {top1:.2f} | {100 * record.measured_top1:.2f} | "
+            f"{100 * record.published_top1:.2f} | {record.epoch} |",
             flush=True,
         )
-        print(f"<!-- {name}: {time.perf_counter() - start:.0f} s -->", flush=True)
+        print(f"<!-- {record.key}: {time.perf_counter() - start:.0f} s -->", flush=True)
 
 
 if __name__ == "__main__":

@@ -78,10 +78,10 @@ def main():
     train = (images[: args.train], labels[: args.train])
     held_out = (images[args.train :], labels[args.train :])
     models = {
-        "LeNet-A": lambda: LeNet("A", first_layer_norm=False),
-        "LeNet-PA": lambda: LeNet("PA", first_layer_norm=False),
-        "LeNet-A + BN": lambda: LeNet("A", first_layer_norm=True),
-        "LeNet-PA + BN": lambda: LeNet("PA", first_layer_norm=True),
+        "LeNet-A": lambda: LeNet("A"),
+        "LeNet-PA": lambda: LeNet("PA"),
+        "LeNet-A + BN": lambda: LeNet("A", batch_norm=True),
+        "LeNet-PA + BN": lambda: LeNet("PA", batch_norm=True),
     }
     table = {}
     for name, build in models.items():

@@ -11,6 +11,7 @@ The JPEG images are re-encodings at about quality 75, not the lossless CIFAR-10:
 """
 
 import argparse
+import functools
 import json
 import time
 from pathlib import Path
@@ -69,7 +70,8 @@ def main():
         output = Path(args.output) / name
         started = time.perf_counter()
         _, rows = fit(
-            BUILDERS[name], (train_images, train_labels), RECIPES["resnet"], output, validation=validation,
+            functools.partial(BUILDERS[name], weights=None), (train_images, train_labels), RECIPES["resnet"], output,
+            validation=validation,
             epochs=args.epochs, seed=args.seed, verbose=2,
         )
         runs[name] = rows

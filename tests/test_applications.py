@@ -324,3 +324,35 @@ def test_to_push_pull_nested_models_and_fused_activations():
     dense_only = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
     with pytest.raises(ValueError, match="no Conv2D"):
         to_push_pull(dense_only)
+
+
+def test_resolve_model_takes_names_keras_files_and_models(tmp_path):
+    from keras_robust.models import class_names, pretrained_record, resolve_model, save_model
+
+    pretrained = resolve_model("resnet20PP")
+    np.testing.assert_array_equal(pretrained.get_layer("conv1").kernel.numpy(),
+                                  ResNet20PP().get_layer("conv1").kernel.numpy())
+    small = resolve_model("LeNetPA", weights=None, classes=3, input_shape=(16, 16, 1))
+    assert small.output_shape == (None, 3) and small.input_shape == (None, 16, 16, 1)
+    assert resolve_model(small) is small
+    path = tmp_path / "small.keras"
+    save_model(small, path)
+    loaded = resolve_model(str(path))
+    assert isinstance(loaded.get_layer("conv1"), PushPull2D) and resolve_model(path, weights=None).name == small.name
+    for spec, kwargs, message in [
+        ("ResNet21", {}, "Expected a .keras file or one of: ResNet20, "),
+        (path, dict(weights="cifar10"), "holds its own weights"),
+        (small, dict(weights="cifar10"), "holds its own weights"),
+        (path, dict(classes=3), "Received: classes=3"),
+        (42, {}, "Received: spec=42 of type int"),
+        ("AlexNetCIFAR", dict(weights="cifar10"), "no pretrained weights='cifar10' for AlexNetCIFAR"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            resolve_model(spec, **kwargs)
+    with pytest.raises(FileNotFoundError, match="No model file"):
+        resolve_model(tmp_path / "missing.keras")
+    # Class names come from the record of the weights the name loads.
+    assert pretrained_record("resnet20pp") is WEIGHTS["ResNet20PP.cifar10"]
+    assert pretrained_record("ResNet20PP", weights=None) is None and pretrained_record(path) is None
+    assert class_names(pretrained_record("ResNet20"), 10)[-1] == "truck" and class_names("cifar10", 10)[0] == "airplane"
+    assert class_names(None, 2) == ["0", "1"]
