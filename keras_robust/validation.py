@@ -93,6 +93,46 @@ def check_int(name, value, *, minimum=None, maximum=None, allow_none=False):
     return int(value)
 
 
+def check_int_tuple(name, value, length, *, minimum=None, maximum=None):
+    """Checks an integer or a sequence of `length` integers, returns a tuple of `int`.
+
+    A single integer is repeated `length` times, as Keras does for
+    `kernel_size` or `strides`.
+
+    Args:
+        name: argument name used in the message.
+        value: an integer or a sequence of integers.
+        length: number of integers expected.
+        minimum: smallest accepted integer, or `None` for no lower bound.
+        maximum: largest accepted integer, or `None` for no upper bound.
+
+    Returns:
+        A tuple of `length` Python ints.
+
+    Raises:
+        ValueError: naming the whole received value.
+
+    Example:
+
+    ```python
+    from keras_robust.validation import check_int_tuple
+
+    assert check_int_tuple("kernel_size", 3, 2, minimum=1) == (3, 3)
+    ```
+    """
+    values = (value,) * length if _is_int(value) else value
+    try:
+        values = tuple(check_int(name, v, minimum=minimum, maximum=maximum) for v in values)
+    except (TypeError, ValueError):
+        values = ()
+    if len(values) != length:
+        words = _int_words(minimum, maximum)
+        plural = words.replace("a positive integer", "positive integers").replace(
+            "a non-negative integer", "non-negative integers").replace("an integer", "integers")
+        _fail(name, f"{words} or a tuple of {length} {plural}", value)
+    return values
+
+
 def check_number(
     name, value, *, minimum=None, maximum=None, exclusive_minimum=False, allow_none=False
 ):
