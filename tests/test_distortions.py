@@ -1,5 +1,7 @@
 """The distortion registry and the distortions of the push–pull and DeepCorrect papers."""
 
+import doctest
+
 import numpy as np
 import pytest
 
@@ -165,3 +167,10 @@ def test_contrast_then_poisson():
     noisy = distort(flat, "pushpull/contrast", 0.5).astype(np.float64)
     # I_C = 0.75: Poisson(0.75 · 255) / 255 has mean 0.75 and variance 0.75 / 255, in grey levels 191 and 191
     assert abs(noisy.mean() - 191.25) < 1 and abs(noisy.var() - 191.25) < 0.1 * 191.25
+
+
+def test_docstring_examples_run():
+    from keras_robust.corruptions import distortions, registry
+
+    for module in (registry, distortions):
+        assert doctest.testmod(module).failed == 0, module.__name__

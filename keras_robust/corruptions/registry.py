@@ -264,7 +264,7 @@ def distort(images, name, level, *, seed=0, **options):
         >>> images = np.full((2, 32, 32, 3), 255, np.uint8)
         >>> bool(distort(images, "deepcorrect/awgn", 30).max() > 255)
         True
-        >>> distort(images, "deepcorrect/awgn", 30, clip=True).max()
+        >>> int(distort(images, "deepcorrect/awgn", 30, clip=True).max())
         255
     """
     return get_distortion(name).apply(images, level, seed=seed, **options)
