@@ -47,13 +47,14 @@ def distortion_tasks(names, severities, *, preset="cifar", seed=0):
     unknown = [name for name in names if name not in known]
     if unknown:
         raise ValueError(f"Unknown corruption(s) {unknown}. Accepted: {', '.join(known)}.")
-    bad = [s for s in severities if s not in metrics.SEVERITIES]
-    if bad or not severities:
-        raise ValueError(f"Severities must be among {metrics.SEVERITIES}. Received: {list(severities)}")
     if preset not in corruptions.PRESETS:
         raise ValueError(f"Unknown preset. Received: preset={preset!r}; accepted: {', '.join(corruptions.PRESETS)}.")
-    return [Task(name, severity, corruptions.get_distortion(f"{preset}/{name}"), seed)
-            for name in names for severity in severities]
+    entries = [corruptions.get_distortion(f"{preset}/{name}") for name in names]
+    accepted = entries[0].levels if entries else (1, 2, 3, 4, 5)
+    bad = [s for s in severities if s not in accepted]
+    if bad or not severities:
+        raise ValueError(f"Severities must be among {accepted}. Received: {list(severities)}")
+    return [Task(entry.name.split("/", 1)[1], severity, entry, seed) for entry in entries for severity in severities]
 
 
 def evaluate(models, images, labels, tasks, *, batch_size=256, progress=None):
