@@ -221,8 +221,8 @@ def class_names(weights, classes):
     Example:
 
     >>> from keras_robust.models import class_names, pretrained_record
-    >>> class_names(pretrained_record("ResNet20"), 10)[:2]
-    ['airplane', 'automobile']
+    >>> class_names(pretrained_record("ResNet20"), 10)[1]
+    'automobile'
     >>> class_names(None, 3)
     ['0', '1', '2']
     """
