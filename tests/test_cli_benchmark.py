@@ -142,3 +142,19 @@ def test_failed_corrupt_leaves_nothing(tmp_path, tiny_npz):
     result = invoke("corrupt", "--dataset", tiny_npz, "--corruptions", "gaussian_noise,rain", "--output", tmp_path / "x.npz")
     assert result.exit_code == 1 and "rain" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_default_job_pretrained_resnets_on_the_embedded_cifar_sample(tmp_path):
+    """The default job, cut to 20 images and two corruptions at one severity (the full job is `make demo`)."""
+    out = tmp_path / "bench"
+    result = invoke("benchmark", "--limit", 20, "--corruptions", "fog,gaussian_noise", "--levels", 5, "-o", out)
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "results.json").read_text())
+    assert list(report["models"]) == ["ResNet20", "ResNet20PP"] and report["baseline"] == "ResNet20"
+    assert report["images"] == 20 and "embedded CIFAR-10 sample" in report["dataset"]
+    for model in report["models"].values():
+        assert model["clean_error"] < 40  # pretrained, not random (90% error)
+        assert set(model["errors"]) == {"fog", "gaussian_noise"}
+    assert report["models"]["ResNet20"]["mCE"] == pytest.approx(100)
+    assert "normalised by ResNet20" in (out / "report.md").read_text()
+    assert sorted(p.name for p in out.glob("*.png")) == ["accuracy_vs_severity.png", "error_per_corruption.png"]
