@@ -4,7 +4,7 @@ from keras_robust.corruptions.suite import _check_name, _check_severity, corrupt
 
 
 def corrupt_dataset(dataset, name, severity, *, preset="cifar", seed=0, num_parallel_calls=None):
-    """Corrupts the images of a ``tf.data.Dataset`` with :func:`corrupt`, element by element.
+    """Corrupts the images of a ``tf.data.Dataset`` with `corrupt`, element by element.
 
     Elements are uint8 image tensors — one image ``(H, W, C)`` or a batch ``(N, H, W, C)`` — or tuples whose first
     item is one (``(images, labels)``); the other items pass through. Static shapes are kept. With a ``seed``, element
@@ -13,7 +13,7 @@ def corrupt_dataset(dataset, name, severity, *, preset="cifar", seed=0, num_para
 
     Args:
         dataset: the ``tf.data.Dataset``.
-        name: corruption name, see :func:`names`.
+        name: corruption name, see `names`.
         severity: 1 to 5.
         preset: ``"cifar"`` or ``"imagenet"``.
         seed: an integer (default 0), or ``None`` for fresh randomness on every iteration.

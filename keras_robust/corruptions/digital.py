@@ -27,7 +27,7 @@ def saturate(images, params, rng):
 def pixelate(pixels, factor, rng):
     """Shrinks by ``factor`` and enlarges back, both with Pillow's box filter (uint8 in, uint8 out).
 
-    Shrinking runs Pillow's C resampler when Pillow is installed, :func:`geometry.pil_box_resize` (the same bytes,
+    Shrinking runs Pillow's C resampler when Pillow is installed, `geometry.pil_box_resize` (the same bytes,
     more slowly) otherwise; enlarging is a gather of pixels either way.
     """
     _, h, w, _ = pixels.shape

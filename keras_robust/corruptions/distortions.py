@@ -3,7 +3,7 @@
 All take uint8 batches ``(N, H, W, C)`` on the 0..255 scale. The noises and DeepCorrect's Gaussian blur follow the
 authors' code: they return float32 values on the 0..255 scale, not rounded and (for the noises) not clipped, unless
 ``clip=True`` is asked; the other distortions return uint8, rounded to the nearest level. Reach them by name through
-:func:`keras_robust.corruptions.distort`, which holds their level tables.
+`keras_robust.corruptions.distort`, which holds their level tables.
 """
 
 import numpy as np
@@ -149,7 +149,7 @@ def deepcorrect_gaussian_blur(images, sigma, *, kernel="authors", border="zero")
         images: uint8 array ``(N, H, W, C)``.
         sigma: standard deviation σb in pixels.
         kernel: ``"authors"`` (4σ+1 taps) or ``"paper_text"`` (round(4σ) taps), see
-            :func:`deepcorrect_gaussian_taps`.
+            `deepcorrect_gaussian_taps`.
         border: ``"zero"`` (the authors' constant border, which darkens the image's edge on the CIFAR images they
             blurred whole), ``"mirror"`` (OpenCV's default border) or ``"edge"`` (the package's earlier border).
 
@@ -257,7 +257,7 @@ def camera_shake_kernel(size=17, *, steps=200, seed=0):
 
 
 def camera_shake_blur(images, kernel=None, *, size=17, seed=0):
-    """Blurs with a camera-shake kernel: ``kernel``, or a new one from :func:`camera_shake_kernel`.
+    """Blurs with a camera-shake kernel: ``kernel``, or a new one from `camera_shake_kernel`.
 
     Example:
         >>> import numpy as np

@@ -39,7 +39,7 @@ class Distortion:
         description: one line on what it does and what it returns.
         source: paper and code the definition and levels come from.
         function: ``function(images, level, seed, **options)`` computing the distortion.
-        options: ``(name, value)`` pairs passed to ``function`` by default (see :meth:`with_options`).
+        options: ``(name, value)`` pairs passed to ``function`` by default (see `with_options`).
 
     Example:
         >>> import numpy as np
@@ -98,7 +98,7 @@ class Distortion:
             images: uint8 array ``(N, H, W, C)`` on the 0..255 scale.
             level: one level (any value the distortion accepts, not only those of ``levels``).
             seed: integer seed; the output depends only on the images, the level and the seed.
-            **options: options of this distortion overriding its defaults (see :meth:`option_names`).
+            **options: options of this distortion overriding its defaults (see `option_names`).
 
         Returns:
             An array of the images' shape: uint8, or float32 on the 0..255 scale for the distortions that follow
@@ -223,7 +223,7 @@ def get_distortion(name):
     """The registered `Distortion` called `name`.
 
     Args:
-        name: a name of :func:`list_distortions`, e.g. ``"cifar/fog"`` or ``"deepcorrect/awgn"``.
+        name: a name of `list_distortions`, e.g. ``"cifar/fog"`` or ``"deepcorrect/awgn"``.
 
     Returns:
         A `Distortion`.
@@ -249,7 +249,7 @@ def distort(images, name, level, *, seed=0, **options):
 
     Args:
         images: uint8 array ``(N, H, W, C)`` on the 0..255 scale.
-        name: a name of :func:`list_distortions` (or a `Distortion`).
+        name: a name of `list_distortions` (or a `Distortion`).
         level: one of its levels (severity 1..5 for the 19 corruptions, σ, variance or contrast for the others).
         seed: integer seed; the output depends only on the images, the level and the seed.
         **options: the distortion's options, e.g. ``clip=True`` for the noises.

@@ -72,7 +72,7 @@ def corrupt(images, name, severity, *, preset="cifar", seed=0):
         images: uint8 array ``(N, H, W, C)`` with ``C`` 1 or 3 and sides of at least 8 pixels. Grey images are
             corrupted directly, except by the colour effects (snow, frost, spatter, brightness, saturate), which see
             them as grey RGB and return the BT.601 luma.
-        name: one of :func:`names`.
+        name: one of `names`.
         severity: integer 1 to 5.
         preset: ``"cifar"`` (the CIFAR-10-C generator's parameters, for 32×32 images) or ``"imagenet"`` (the
             ImageNet-C generator's, for 224×224 images). Either works on any image size.
