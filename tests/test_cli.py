@@ -48,33 +48,30 @@ def test_levels_are_parsed_once_as_numbers():
     assert result.exit_code == 2 and "comma-separated numbers" in result.output
 
 
-def _failing_command(error):
+def invoke_failing(error):
+    """Run a command that raises `error` through the group's error handling."""
     @click.command()
     def fails():
         raise error
 
-    return fails
+    cli.add_command(fails, "fails")
+    try:
+        return CliRunner().invoke(cli, ["fails"])
+    finally:
+        del cli.commands["fails"]
 
 
 @pytest.mark.parametrize("error", [ValueError("bad value. Received: x=1"), FileNotFoundError("no such file: a.npz"),
                                    PermissionError(13, "Permission denied"), OSError(28, "No space left on device")])
 def test_user_errors_are_one_line(error):
-    cli.add_command(_failing_command(error), "fails")
-    try:
-        result = CliRunner().invoke(cli, ["fails"])
-    finally:
-        del cli.commands["fails"]
+    result = invoke_failing(error)
     assert result.exit_code == 1
     assert result.output.strip() == f"Error: {error}"
 
 
 @pytest.mark.parametrize("error", [KeyError("layer"), AttributeError("no attribute"), TypeError("bad call")])
 def test_bugs_keep_their_traceback(error):
-    cli.add_command(_failing_command(error), "fails")
-    try:
-        result = CliRunner().invoke(cli, ["fails"])
-    finally:
-        del cli.commands["fails"]
+    result = invoke_failing(error)
     assert result.exception is error  # not turned into a one-line message
 
 
