@@ -60,6 +60,12 @@ def densenet_cifar_body(depth, growth_rate, push_pull):
     return body
 
 
+@model_builder.document_arguments(
+    depth="int, 6n + 4 (40, 100, ...).",
+    growth_rate="int, the growth rate k.",
+    push_pull="bool, replace the stem convolution with `PushPull2D`.",
+    weights=model_builder.GENERIC_WEIGHTS_DOC,
+)
 def DenseNetCIFAR(depth, growth_rate, push_pull=False, include_top=True, weights=None, input_tensor=None,
                   input_shape=None, pooling=None, classes=10, classifier_activation="softmax", name=None, *,
                   alpha=1.0, scale=2.0, trainable_alpha=False):
@@ -75,25 +81,6 @@ def DenseNetCIFAR(depth, growth_rate, push_pull=False, include_top=True, weights
     and std. `DenseNet40_12`, ..., `DenseNet100_24PP` are this builder with
     a fixed depth and growth rate.
 
-    Args:
-        depth: int, 6n + 4 (40, 100, ...).
-        growth_rate: int, the growth rate k.
-        push_pull: bool, replace the stem convolution with `PushPull2D`.
-        include_top: bool, whether to include the pooling + Dense classifier.
-        weights: `None` (default), `"cifar10"` (the push-pull authors'
-            checkpoints shipped for DenseNet-BC-40-12 and -100-12: see
-            `keras_robust.applications.WEIGHTS`) or the path of a
-            `.weights.h5` file or of a state dict (`.npz`, `.pth`, `.pth.tar`).
-        input_tensor: optional Keras tensor to use as the model's input.
-        input_shape: optional (height, width, 3); defaults to (32, 32, 3).
-        pooling: `None`, `"avg"` or `"max"`, for `include_top=False`.
-        classes: int, number of classes of the top.
-        classifier_activation: activation of the top; `None` gives logits.
-        name: the model's name; defaults to e.g. `"densenet40_12_pp"`.
-        alpha: with `push_pull`, the inhibition strength (see `DenseNet40_12PP`).
-        scale: with `push_pull`, the upsampling factor h of the pull kernel.
-        trainable_alpha: with `push_pull`, learn one alpha per channel.
-
     Example:
 
     >>> from keras_robust.applications.densenet_cifar import DenseNetCIFAR
@@ -103,13 +90,9 @@ def DenseNetCIFAR(depth, growth_rate, push_pull=False, include_top=True, weights
     suffix = "_pp" if push_pull else ""
     name = name or f"densenet{depth}_{growth_rate}{suffix}"
     pretrained_key = f"DenseNet{depth}_{growth_rate}" + ("PP" if push_pull else "")
-    options = dict(alpha=alpha, scale=scale, trainable_alpha=trainable_alpha)
-    if push_pull:
-        model_builder.check_push_pull_options(
-            pretrained_key, weights, model_builder.pretrained_records.weights_of(pretrained_key), **options
-        )
+    options = model_builder.push_pull_options(pretrained_key, weights, push_pull, alpha, scale, trainable_alpha)
     return model_builder.build_classifier(
-        densenet_cifar_body(depth, growth_rate, options if push_pull else None),
+        densenet_cifar_body(depth, growth_rate, options),
         model_builder.global_average_top("classifier"),
         name=name,
         pretrained_key=pretrained_key,

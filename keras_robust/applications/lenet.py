@@ -39,6 +39,7 @@ def lenet_body(first_filters, second_filters, push_pull, batch_norm):
     return body
 
 
+@model_builder.document_arguments(variant='one of "A", "B", "C", "D", "PA", "PB", "PC", "PD".')
 def LeNet(variant="A", include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
           classes=10, classifier_activation="softmax", name=None, *, batch_norm=False, alpha=1.0, scale=2.0,
           trainable_alpha=False):
@@ -63,26 +64,6 @@ def LeNet(variant="A", include_top=True, weights=None, input_tensor=None, input_
     the MNIST mean 0.1307 and std 0.3081. `LeNetA`, ..., `LeNetPD` are this
     builder with a fixed variant.
 
-    Args:
-        variant: one of "A", "B", "C", "D", "PA", "PB", "PC", "PD".
-        include_top: bool, whether to include the fully connected layers.
-        weights: `None` or the path of a `.weights.h5` file.
-        input_tensor: optional Keras tensor to use as the model's input.
-        input_shape: optional (height, width, channels); defaults to
-            (28, 28, 1).
-        pooling: `None`, `"avg"` or `"max"`, for `include_top=False`.
-        classes: int, number of classes.
-        classifier_activation: activation of the last layer; `None` gives
-            logits.
-        name: the model's name; defaults to e.g. `"lenet_pa"`.
-        batch_norm: bool, add a BatchNormalization between the first layer
-            and its ReLU (not in Table 1). It makes the paper's learning
-            rate 0.1 train reliably in short runs (see the training
-            tutorial).
-        alpha: P variants: the inhibition strength (see `LeNetPA`).
-        scale: P variants: the upsampling factor h of the pull kernel.
-        trainable_alpha: P variants: learn one alpha per channel.
-
     Example:
 
     >>> from keras_robust.applications.lenet import LeNet
@@ -94,11 +75,9 @@ def LeNet(variant="A", include_top=True, weights=None, input_tensor=None, input_
     check_bool("batch_norm", batch_norm)
     push_pull = variant.startswith("P")
     first_filters, second_filters, hidden_units = LENET_VARIANTS[variant[-1]]
-    options = dict(alpha=alpha, scale=scale, trainable_alpha=trainable_alpha)
-    if push_pull:
-        model_builder.check_push_pull_options(f"LeNet{variant}", weights, (), **options)
+    options = model_builder.push_pull_options(f"LeNet{variant}", weights, push_pull, alpha, scale, trainable_alpha)
     return model_builder.build_classifier(
-        lenet_body(first_filters, second_filters, options if push_pull else None, batch_norm),
+        lenet_body(first_filters, second_filters, options, batch_norm),
         model_builder.flatten_dense_top(hidden_units),
         name=name or f"lenet_{variant.lower()}",
         default_shape=(28, 28, 1),

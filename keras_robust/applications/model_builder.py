@@ -234,21 +234,25 @@ def flatten_dense_top(hidden_units, dropout=0.0):
     return top
 
 
-def check_push_pull_options(name, weights, pretrained, alpha, scale, trainable_alpha):
-    """Refuse shipped weights for push-pull options they were not trained with.
+def push_pull_options(name, weights, push_pull, alpha, scale, trainable_alpha):
+    """The `push_pull` options of builder `name`'s push-pull layer, or `None` for a plain model.
+
+    Refuses shipped weights for options they were not trained with.
 
     Args:
-        name: the builder's name, for messages.
-        weights, alpha, scale, trainable_alpha: the builder's arguments.
-        pretrained: the named weights this builder can load.
+        name: the builder's name (e.g. `"ResNet20PP"`), for its shipped weights and messages.
+        weights, push_pull, alpha, scale, trainable_alpha: the builder's arguments.
     """
+    if not push_pull:
+        return None
     chosen = {"alpha": alpha, "scale": scale, "trainable_alpha": trainable_alpha}
-    if weights in pretrained and chosen != PAPER_PUSH_PULL:
+    if weights in pretrained_records.weights_of(name) and chosen != PAPER_PUSH_PULL:
         raise ValueError(
             f"weights={weights!r} of {name} were trained with the paper's push-pull layer (alpha 1, "
             "scale 2, alpha not trained); build with weights=None to change these options. "
             f"Received: alpha={alpha!r}, scale={scale!r}, trainable_alpha={trainable_alpha!r}"
         )
+    return chosen
 
 
 def push_pull(x, filters, kernel_size, name, **options):
@@ -256,6 +260,11 @@ def push_pull(x, filters, kernel_size, name, **options):
     return PushPull2D(filters, kernel_size, padding="same", name=name, **options)(x)
 
 
+GENERIC_WEIGHTS_DOC = (
+    '`None` (default), `"cifar10"` where the authors released a checkpoint of this architecture (see '
+    "`keras_robust.applications.WEIGHTS`), or the path of a `.weights.h5` file or of a state dict (`.npz`, or "
+    "`.pth`/`.pth.tar` with torch)."
+)
 ARGUMENT_DOCS = {
     "include_top": "bool, whether to include the classification top (the Dense layers).",
     "input_tensor": "optional Keras tensor to use as the model's input.",
@@ -291,17 +300,19 @@ def _weights_doc(builder_name):
     )
 
 
-def document_arguments(builder):
+def document_arguments(builder=None, **specific):
     """Give `builder`'s docstring an `Args:` section for the parameters of its signature.
 
     The section is inserted before the docstring's `Example:`; the builder
     itself is returned unchanged (no wrapper), like keras.applications adds
-    its shared argument documentation.
+    its shared argument documentation. `specific` documents the parameters
+    of this builder only (`depth=...`); used as `@document_arguments(**specific)`
+    when given.
     """
-    lines = ["Args:"]
-    for parameter in inspect.signature(builder).parameters:
-        text = _weights_doc(builder.__name__) if parameter == "weights" else ARGUMENT_DOCS[parameter]
-        lines.append(f"    {parameter}: {text}")
+    if builder is None:
+        return lambda function: document_arguments(function, **specific)
+    docs = {**ARGUMENT_DOCS, "weights": _weights_doc(builder.__name__), **specific}
+    lines = ["Args:"] + [f"    {name}: {docs[name]}" for name in inspect.signature(builder).parameters]
     head, example = inspect.cleandoc(builder.__doc__).split("Example:")
     builder.__doc__ = f"{head.rstrip()}\n\n" + "\n".join(lines) + f"\n\nExample:{example}"
     return builder

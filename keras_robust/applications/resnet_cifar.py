@@ -61,6 +61,11 @@ def resnet_cifar_body(depth, push_pull):
     return body
 
 
+@model_builder.document_arguments(
+    depth="int, 20, 32, 44, 56, ... (6n + 2).",
+    push_pull="bool, replace the stem convolution with `PushPull2D`.",
+    weights=model_builder.GENERIC_WEIGHTS_DOC,
+)
 def ResNetCIFAR(depth, push_pull=False, include_top=True, weights=None, input_tensor=None, input_shape=None,
                 pooling=None, classes=10, classifier_activation="softmax", name=None, *, alpha=1.0, scale=2.0,
                 trainable_alpha=False):
@@ -75,26 +80,6 @@ def ResNetCIFAR(depth, push_pull=False, include_top=True, weights=None, input_te
     PyTorch, so the authors' checkpoints give the same logits. `ResNet20`,
     ..., `ResNet56PP` are this builder with a fixed depth.
 
-    Args:
-        depth: int, 20, 32, 44, 56, ... (6n + 2).
-        push_pull: bool, replace the stem convolution with `PushPull2D`.
-        include_top: bool, whether to include the pooling + Dense classifier.
-        weights: `None` (default), `"cifar10"` (the push-pull authors'
-            checkpoints shipped for depths 20, 32, 44 and 56: see
-            `keras_robust.applications.WEIGHTS`) or the path of a
-            `.weights.h5` file or of a state dict (`.npz`, or a PyTorch
-            `.pth`/`.pth.tar` if torch is installed).
-        input_tensor: optional Keras tensor to use as the model's input.
-        input_shape: optional (height, width, 3); defaults to (32, 32, 3).
-        pooling: `None`, `"avg"` or `"max"`, the pooling of the features when
-            `include_top=False`.
-        classes: int, number of classes of the top.
-        classifier_activation: activation of the top; `None` gives logits.
-        name: the model's name; defaults to e.g. `"resnet20_pp"`.
-        alpha: with `push_pull`, the inhibition strength (see `ResNet20PP`).
-        scale: with `push_pull`, the upsampling factor h of the pull kernel.
-        trainable_alpha: with `push_pull`, learn one alpha per channel.
-
     Example:
 
     >>> from keras_robust.applications.resnet_cifar import ResNetCIFAR
@@ -103,13 +88,9 @@ def ResNetCIFAR(depth, push_pull=False, include_top=True, weights=None, input_te
     """
     name = name or f"resnet{depth}" + ("_pp" if push_pull else "")
     pretrained_key = f"ResNet{depth}" + ("PP" if push_pull else "")
-    options = dict(alpha=alpha, scale=scale, trainable_alpha=trainable_alpha)
-    if push_pull:
-        model_builder.check_push_pull_options(
-            pretrained_key, weights, model_builder.pretrained_records.weights_of(pretrained_key), **options
-        )
+    options = model_builder.push_pull_options(pretrained_key, weights, push_pull, alpha, scale, trainable_alpha)
     return model_builder.build_classifier(
-        resnet_cifar_body(depth, options if push_pull else None),
+        resnet_cifar_body(depth, options),
         model_builder.global_average_top("fc"),
         name=name,
         pretrained_key=pretrained_key,
