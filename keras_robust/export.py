@@ -20,12 +20,6 @@ SERVING_DTYPES = ("float32", "uint8")
 METADATA = Path("assets.extra") / "keras_robust.json"
 
 
-def _is_softmax(activation):
-    import keras
-
-    return activation is not None and keras.activations.serialize(activation) == "softmax"
-
-
 def _check_classifier(model):
     import keras
 
@@ -46,56 +40,32 @@ def _check_classifier(model):
         )
 
 
-def _split_softmax(output):
-    """`(logits, to_probabilities)` for a symbolic `output`, or `None` if no softmax ends it."""
-    import keras
+def logits_and_softmax(model):
+    """`(inputs, logits, to_probabilities)`: symbolic inputs and logits of `model`, and the softmax layer.
 
-    history = output._keras_history
-    layer = history.operation
-    inputs = layer._inbound_nodes[history.node_index].input_tensors
-    if len(inputs) != 1:
-        return None
-    if isinstance(layer, keras.Model) and len(layer.outputs) == 1:
-        inner = _split_softmax(layer.outputs[0])
-        if inner is None:
-            return None
-        inner_logits, to_probabilities = inner
-        return keras.Model(layer.inputs, inner_logits)(inputs[0]), to_probabilities
-    if isinstance(layer, keras.layers.Softmax) or (
-        isinstance(layer, keras.layers.Activation) and _is_softmax(layer.activation)
-    ):
-        return inputs[0], layer
-    if _is_softmax(getattr(layer, "activation", None)):
-        config = dict(layer.get_config(), activation="linear", name=f"{layer.name}_logits")
-        linear = type(layer).from_config(config)
-        logits = linear(inputs[0])
-        linear.set_weights(layer.get_weights())
-        return logits, keras.layers.Activation(layer.activation, name=f"{layer.name}_softmax")
-    return None
-
-
-def logits_and_probabilities(model):
-    """`(logits, probabilities)` symbolic tensors of `model` on its own input.
-
-    See the module docstring for the rule that finds the logits.
+    See the module docstring for the rule that finds the logits
+    (`keras_robust.graph.split_softmax`).
     """
     import keras
 
+    from keras_robust.graph import as_functional, split_softmax
+
     _check_classifier(model)
-    split = _split_softmax(model.outputs[0])
+    split = split_softmax(model)
     if split is None:
-        return model.outputs[0], keras.layers.Softmax(name="probabilities")(model.outputs[0])
-    logits, to_probabilities = split
-    return logits, to_probabilities(logits)
+        functional = as_functional(model)
+        return functional.inputs, functional.outputs[0], keras.layers.Softmax(name="probabilities")
+    logits_model, to_probabilities = split
+    return logits_model.inputs, logits_model.outputs[0], to_probabilities
 
 
 def serving_model(model):
     """A model from `model`'s input to `{"logits", "probabilities"}`."""
     import keras
 
-    logits, probabilities = logits_and_probabilities(model)
+    inputs, logits, to_probabilities = logits_and_softmax(model)
     return keras.Model(
-        model.inputs, {"logits": logits, "probabilities": probabilities}, name=f"{model.name}_serving"
+        inputs, {"logits": logits, "probabilities": to_probabilities(logits)}, name=f"{model.name}_serving"
     )
 
 
@@ -140,7 +110,7 @@ def export_saved_model(model, path, *, class_names=None, overwrite=False):
     >>> path = os.path.join(tempfile.mkdtemp(), "served")
     >>> export_saved_model(model, path)
     >>> sorted(os.listdir(path))
-    ['assets', 'assets.extra', 'fingerprint.pb', 'saved_model.pb', 'variables']
+    ['.keras_robust-output', 'assets', 'assets.extra', 'fingerprint.pb', 'saved_model.pb', 'variables']
     """
     import keras
     import tensorflow as tf

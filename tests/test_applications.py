@@ -309,12 +309,9 @@ def test_to_push_pull_nested_models_and_fused_activations():
     outer = keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(inner(inputs)))
     converted = to_push_pull(outer, "all")
     new_inner = converted.get_layer("inner")
-    wrapper = new_inner.get_layer("c1")
-    assert isinstance(wrapper.layers[0], PushPull2D)
-    assert wrapper.layers[1].get_config()["activation"] == "relu"
-    np.testing.assert_array_equal(
-        wrapper.layers[0].kernel.numpy(), inner.get_layer("c1").kernel.numpy()
-    )
+    fused = new_inner.get_layer("c1")
+    assert isinstance(fused, PushPull2D) and fused.get_config()["activation"] == "relu"
+    np.testing.assert_array_equal(fused.kernel.numpy(), inner.get_layer("c1").kernel.numpy())
     np.testing.assert_array_equal(
         new_inner.get_layer("c2").kernel.numpy(), inner.get_layer("c2").kernel.numpy()
     )

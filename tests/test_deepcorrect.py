@@ -8,7 +8,7 @@ from keras_robust.deepcorrect import (
     naive_rank_filters, rank_filters, ranks_for_flops, to_rank_constrained,
 )
 from keras_robust.deepcorrect.distortions import distort_levels
-from keras_robust.deepcorrect.graph import fold_batch_normalization
+from keras_robust.graph import fold_batch_normalization
 from keras_robust.deepcorrect.batches import augment_images
 from keras_robust.deepcorrect.training import (
     MixedDistortionBatches, bn_recalibrated_copy, finetune_copy, fit_deepcorrect, paper_schedule,

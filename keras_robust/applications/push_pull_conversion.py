@@ -2,19 +2,10 @@
 
 import keras
 
+from keras_robust.graph import leaf_layers, replace_layers
 from keras_robust.layers import PushPull2D
 
 WHICH = ("first", "first_block", "all")
-
-
-def _leaf_layers(model):
-    """Leaf layers in the order of the (nested) model's `layers`, which is
-    topological for functional models."""
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            yield from _leaf_layers(layer)
-        else:
-            yield layer
 
 
 def _replaceable(layer):
@@ -33,7 +24,7 @@ def select_convolutions(model, which):
     """The `Conv2D` layers of `model` that `to_push_pull(model, which)` replaces."""
     if which not in WHICH:
         raise ValueError(f"`which` must be one of {WHICH}. Received: which={which!r}")
-    convolutions = [layer for layer in _leaf_layers(model) if _replaceable(layer)]
+    convolutions = [layer for layer in leaf_layers(model) if _replaceable(layer)]
     if not convolutions:
         raise ValueError(
             f"Model {model.name!r} has no Conv2D layer (groups=1, padding "
@@ -52,33 +43,13 @@ def select_convolutions(model, which):
 
 
 def _push_pull_like(conv, alpha, scale):
-    linear = keras.activations.get(conv.activation) is keras.activations.linear
-    layer = PushPull2D(
-        conv.filters,
-        conv.kernel_size,
-        strides=conv.strides,
-        padding=conv.padding,
-        data_format=conv.data_format,
-        dilation_rate=conv.dilation_rate,
-        alpha=alpha,
-        scale=scale,
-        use_bias=conv.use_bias,
-        kernel_initializer=conv.kernel_initializer,
-        bias_initializer=conv.bias_initializer,
-        kernel_regularizer=conv.kernel_regularizer,
-        bias_regularizer=conv.bias_regularizer,
-        kernel_constraint=conv.kernel_constraint,
-        bias_constraint=conv.bias_constraint,
-        activity_regularizer=conv.activity_regularizer,
-        name=conv.name if linear else f"{conv.name}_push_pull",
-    )
-    if linear:
-        return layer
-    # Keep the convolution's fused activation after the push-pull response.
-    return keras.Sequential(
-        [layer, keras.layers.Activation(conv.activation, name=f"{conv.name}_activation")],
-        name=conv.name,
-    )
+    """A built `PushPull2D` with every argument, the fused activation and the weights of `conv`."""
+    layer = PushPull2D.from_config(conv.get_config() | {"alpha": alpha, "scale": scale})
+    channels = conv.kernel.shape[2] * conv.groups
+    layer.build((None, None, None, channels) if conv.data_format == "channels_last" else (None, channels, None, None))
+    layer.set_weights(conv.get_weights())
+    layer.trainable = conv.trainable
+    return layer
 
 
 def to_push_pull(model, which="first", alpha=1.0, scale=2.0):
@@ -87,10 +58,9 @@ def to_push_pull(model, which="first", alpha=1.0, scale=2.0):
     The copy has the same graph (nested functional and sequential models
     are cloned recursively) and the same weights; each replaced
     convolution's kernel (and bias) becomes the push kernel of its
-    push-pull layer, which keeps the convolution's name, filters, kernel
-    size, strides, padding, dilation, initializers, regularizers and
-    constraints. A convolution with a fused activation becomes a small
-    `Sequential` of the push-pull layer and that activation. Only `Conv2D`
+    push-pull layer, which keeps every `Conv2D` argument of the convolution
+    (name, filters, kernel size, strides, padding, dilation, fused
+    activation, initializers, regularizers, constraints). Only `Conv2D`
     layers with `groups=1` and "same" or "valid" padding are candidates
     (not depthwise, separable or transposed convolutions). As the paper
     notes, a converted trained model needs fine-tuning, because push-pull
@@ -125,18 +95,4 @@ def to_push_pull(model, which="first", alpha=1.0, scale=2.0):
     'PushPull2D'
     """
     targets = {id(layer) for layer in select_convolutions(model, which)}
-    clones = []
-
-    def clone_layer(layer):
-        if id(layer) in targets:
-            clone = _push_pull_like(layer, alpha, scale)
-        else:
-            clone = layer.__class__.from_config(layer.get_config())
-        clones.append((layer, clone))
-        return clone
-
-    copy = keras.models.clone_model(model, clone_function=clone_layer, recursive=True)
-    for layer, clone in clones:
-        if layer.weights:
-            clone.set_weights(layer.get_weights())
-    return copy
+    return replace_layers(model, lambda layer: _push_pull_like(layer, alpha, scale) if id(layer) in targets else None)

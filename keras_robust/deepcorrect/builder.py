@@ -3,9 +3,8 @@
 import keras
 import numpy as np
 
-from keras_robust.deepcorrect.graph import (
-    as_functional, clone, correction_point, has_activation,
-)
+from keras_robust.deepcorrect.graph import correction_point
+from keras_robust.graph import as_functional, clone, has_activation
 from keras_robust.deepcorrect.ranking import FilterRanking
 from keras_robust.layers import ChannelCorrection, CorrectionUnit
 

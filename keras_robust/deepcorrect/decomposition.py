@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 
-from keras_robust.deepcorrect.graph import as_functional, clone
+from keras_robust.graph import as_functional, clone
 from keras_robust.layers import ChannelCorrection, CorrectionUnit
 from keras_robust.utils import count_flops
 

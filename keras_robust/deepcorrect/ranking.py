@@ -6,8 +6,9 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_robust.deepcorrect.graph import (
-    as_functional, correction_point, cut, fold_batch_normalization, has_activation, ordered_nodes, rebuild,
+from keras_robust.deepcorrect.graph import correction_point
+from keras_robust.graph import (
+    as_functional, cut, fold_batch_normalization, has_activation, ordered_nodes, rebuild,
 )
 from keras_robust.results import Result, csv_text, markdown_table
 

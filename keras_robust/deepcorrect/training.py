@@ -14,7 +14,7 @@ import numpy as np
 from keras import ops
 
 from keras_robust.deepcorrect.batches import MixedDistortionBatches
-from keras_robust.deepcorrect.graph import as_functional, clone
+from keras_robust.graph import as_functional, clone
 
 STABILITY_LAYERS = ("all", "dense")
 

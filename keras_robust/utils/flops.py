@@ -4,6 +4,7 @@ import math
 
 import keras
 
+from keras_robust.graph import ordered_nodes
 from keras_robust.layers import ChannelCorrection, CorrectionUnit, PushPull2D
 
 
@@ -84,8 +85,6 @@ def count_flops(model, per_layer=False):
         for layer in model.layers:
             counts[layer.name], shape = _layer_flops(layer, shape)
         return counts if per_layer else sum(counts.values())
-    from keras_robust.deepcorrect.graph import ordered_nodes
-
     counts = {}
     for node in ordered_nodes(model):
         flops = 0
