@@ -1,7 +1,7 @@
 """Image files: which files are images, and one file decoded to uint8 pixels.
 
-Pillow decodes every accepted format when it is installed (the `plots` and
-`test` extras install it). Without Pillow, TensorFlow decodes JPEG, PNG, BMP
+Pillow decodes every accepted format when it is installed (a dependency of the
+package). Without Pillow, TensorFlow decodes JPEG, PNG, BMP
 and GIF, JPEG with the accurate integer DCT so the pixels equal Pillow's; the
 other formats then raise an error that says to install Pillow.
 """
@@ -16,7 +16,7 @@ PILLOW_ONLY_SUFFIXES = (".ppm", ".tif", ".tiff", ".webp")
 IMAGE_SUFFIXES = TENSORFLOW_SUFFIXES + PILLOW_ONLY_SUFFIXES
 GREY_WEIGHTS = (0.299, 0.587, 0.114)  # ITU-R 601-2 luma
 _PILLOW_GREY_MODES = ("1", "L", "I;16")
-_INSTALL_PILLOW = "pip install pillow (or the package's 'plots' extra)"
+_INSTALL_PILLOW = "pip install pillow (a dependency of keras_robust)"
 
 
 def list_images(paths):

@@ -12,6 +12,7 @@ fractions (0-1).
 import csv
 import io
 import json
+import warnings
 from pathlib import Path
 
 from keras_robust.atomic import atomic_output
@@ -79,7 +80,7 @@ class Result:
         """Write PNG figures into `folder` (results without figures write none)."""
 
     def check_figures(self):
-        """Raise before any work is written if figures cannot be drawn."""
+        """Raise `ImportError` if figures cannot be drawn here (results without figures never raise)."""
 
     def save(self, path, overwrite=False, *, figures=True):
         """Write the result to `path`, atomically.
@@ -91,7 +92,9 @@ class Result:
                 figures.
             overwrite: bool. If `False`, an existing `path` is refused with
                 `FileExistsError` before anything is written.
-            figures: bool, draw the figures into a folder (needs matplotlib).
+            figures: bool, draw the figures into a folder. Where they cannot
+                be drawn (matplotlib missing), the rest is still written and a
+                warning says what was skipped.
 
         Returns:
             The `pathlib.Path` written.
@@ -104,7 +107,12 @@ class Result:
                 tmp.write_text(text, encoding="utf-8")
             return path
         if figures:
-            self.check_figures()
+            try:
+                self.check_figures()
+            except ImportError as error:
+                figures = False
+                warnings.warn(f"Figures skipped; results.json, results.csv and report.md written to {path}: {error}",
+                              stacklevel=2)
         with atomic_output(path, overwrite=overwrite) as tmp:
             tmp.mkdir()
             for name, method in FOLDER_FILES.items():

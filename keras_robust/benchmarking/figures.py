@@ -1,17 +1,24 @@
-"""PNG figures of a `BenchmarkResult` (needs the `plots` extra: matplotlib)."""
+"""PNG figures of a `BenchmarkResult` (drawn with matplotlib, a dependency of the package)."""
 
 import numpy as np
 
 
-def pyplot():
-    """matplotlib's pyplot on the Agg backend, or a ValueError saying how to install it."""
+def missing():
+    """Why figures cannot be drawn here (matplotlib not importable), or `None` when they can."""
     try:
-        import matplotlib
-    except ImportError:
-        raise ValueError(
-            "Figures need matplotlib: pip install 'keras_robust[plots]', or pass --no-figures "
-            "(figures=False)."
-        ) from None
+        import matplotlib  # noqa: F401
+    except ImportError as error:
+        return f"matplotlib cannot be imported ({error}): pip install matplotlib"
+    return None
+
+
+def pyplot():
+    """matplotlib's pyplot on the Agg backend, or an ImportError saying how to install it."""
+    reason = missing()
+    if reason:
+        raise ImportError(f"Figures need matplotlib: {reason}, or pass --no-figures (figures=False).")
+    import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
