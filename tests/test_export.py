@@ -130,7 +130,7 @@ def test_failed_export_leaves_nothing(tmp_path, monkeypatch):
     class FailingJson:
         @staticmethod
         def dumps(*args, **kwargs):
-            assert any((p / "saved_model.pb").is_file() for p in tmp_path.iterdir())
+            assert any(tmp_path.rglob("saved_model.pb"))
             raise OSError("disk full")
 
     monkeypatch.setattr(export, "json", FailingJson)
@@ -146,11 +146,16 @@ def test_export_refuses_existing_target_unless_overwrite(tmp_path):
     model = push_pull_model()
     with pytest.raises(FileExistsError, match="already exists"):
         export.export_saved_model(model, target)
+    with pytest.raises(ValueError, match="did not write"):  # a folder it did not make is never replaced
+        export.export_saved_model(model, target, overwrite=True)
     assert (target / "keep.txt").read_text() == "old"
-    export.export_saved_model(model, target, overwrite=True)
-    assert not (target / "keep.txt").exists()
-    assert (target / "saved_model.pb").is_file()
-    assert [p.name for p in tmp_path.iterdir()] == ["served"]
+    ours = tmp_path / "ours"
+    export.export_saved_model(model, ours)
+    (ours / "keep.txt").write_text("old")
+    export.export_saved_model(model, ours, overwrite=True)  # its own earlier export is replaced
+    assert not (ours / "keep.txt").exists()
+    assert (ours / "saved_model.pb").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ours", "served"]
 
 
 def test_export_rejects_non_classifiers():

@@ -44,7 +44,7 @@ def test_one_saving_rule(result, tmp_path):
     again = type(result).load(tmp_path / "out.json")
     assert again.to_json() == result.to_json() and json.loads(again.to_json())
     folder = result.save(tmp_path / "folder", figures=False)
-    assert sorted(os.listdir(folder)) == ["report.md", "results.csv", "results.json"]
+    assert sorted(os.listdir(folder)) == [".keras_robust-output", "report.md", "results.csv", "results.json"]
     assert sorted(os.listdir(tmp_path)) == ["folder", "out.csv", "out.json", "out.md"]  # no temporary left
 
 

@@ -96,12 +96,17 @@ def corruption_options():
     )
 
 
-def refuse_existing(path, overwrite):
-    """Refuse an existing output before any work is done (`--overwrite` replaces it)."""
-    from pathlib import Path
+def refuse_existing(path, overwrite, inputs=()):
+    """Check --output before any work (`keras_robust.atomic.check_output`).
 
-    if path is not None and (Path(path).exists() or Path(path).is_symlink()) and not overwrite:
-        raise FileExistsError(f"{path} already exists. Pass --overwrite to replace it, or another --output.")
+    An existing output is refused without `--overwrite`; with it, only what the
+    package wrote is replaced (never an input, the working directory or a
+    folder it did not make); a missing or unwritable folder fails here.
+    """
+    from keras_robust.atomic import check_output
+
+    if path is not None:
+        check_output(path, overwrite=overwrite, inputs=inputs)
 
 
 def load_model(spec, weights="default"):
