@@ -57,3 +57,36 @@ def test_released_sets_are_named_and_not_downloaded_silently(tmp_path):
         released_corruptions("cifar10_c")
     with pytest.raises(FileNotFoundError, match="not prepared.*--download"):
         released_corruptions("cifar10_corrupted").load("fog", 1, data_dir=str(tmp_path))
+
+
+def test_robust_cli_benchmark_on_released_cifar10_c_with_tfds_mock_data(tmp_path):
+    tfds = pytest.importorskip("tensorflow_datasets")
+    from click.testing import CliRunner
+
+    from keras_robust.cli.main import cli
+
+    args = ["benchmark", "--dataset", "cifar10_corrupted", "--download", "--corruptions", "fog,glass_blur",
+            "--levels", "5", "--no-figures", "--quiet", "-o", str(tmp_path / "out")]
+    with tfds.testing.mock_data(num_examples=16):
+        outcome = CliRunner().invoke(cli, args)
+    assert outcome.exit_code == 0, outcome.output
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "released CIFAR-10-C" in report and "Corruptions: released, not generated" in report
+    assert "ResNet20PP" in report and "glass_blur" in report
+
+
+def test_released_task_labels_are_used_for_its_images():
+    from keras_robust.benchmarking import evaluation
+
+    class Released:
+        group, level = "fog", 5
+
+        def apply(self, images):
+            return np.ones((4, 2, 2, 3), "uint8"), np.array([1, 1, 1, 0])
+
+    def predict_class_one(images, *args, **kwargs):
+        return np.tile([0.0, 1.0], (len(images), 1))
+
+    results = evaluation.evaluate({"m": predict_class_one}, np.zeros((2, 2, 2, 3), "uint8"), np.array([0, 0]),
+                                  [Released()])
+    assert results["m"]["clean_error"] == 100.0 and results["m"]["errors"]["fog"][5] == 25.0

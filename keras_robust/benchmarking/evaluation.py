@@ -77,9 +77,11 @@ def evaluate(models, images, labels, tasks, *, batch_size=256, progress=None):
         for name, model in models.items()
     }
     for task in (progress or iter)(tasks):
-        distorted = task.apply(images)
+        distorted, task_labels = task.apply(images), labels
+        if isinstance(distorted, tuple):  # a released set (CIFAR-10-C) brings its own images and labels
+            distorted, task_labels = distorted
         for name, model in models.items():
-            error = metrics.classification_error(model, distorted, labels, batch_size=batch_size)
+            error = metrics.classification_error(model, distorted, task_labels, batch_size=batch_size)
             results[name]["errors"].setdefault(task.group, {})[task.level] = error
     return results
 
