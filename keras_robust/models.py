@@ -31,24 +31,50 @@ def _layer_configs(config):
             yield from _layer_configs(value)
 
 
+# Bounds of what is read from a .keras archive before Keras sees it (a zip bomb is refused from its directory).
+MAX_ENTRIES = 10_000
+MAX_CONFIG_BYTES = 64 * 2**20
+MAX_ARCHIVE_BYTES = 16 * 2**30
+MAX_MESSAGE = 400  # characters of a message built from file content
+
+
+def _clip(text, limit=MAX_MESSAGE):
+    text = str(text)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+def _check_sizes(path, archive):
+    entries = archive.infolist()
+    total = sum(entry.file_size for entry in entries)
+    config = next((entry for entry in entries if entry.filename == "config.json"), None)
+    if len(entries) > MAX_ENTRIES or total > MAX_ARCHIVE_BYTES or (config and config.file_size > MAX_CONFIG_BYTES):
+        raise ValueError(
+            f"Refusing {path}: too large to be a model file (at most {MAX_ENTRIES} entries, "
+            f"{MAX_ARCHIVE_BYTES // 2**30} GiB unpacked, a {MAX_CONFIG_BYTES // 2**20} MiB config.json). Received: "
+            f"{len(entries)} entries, {total} bytes unpacked, config.json {config.file_size if config else 0} bytes")
+
+
 def _read_config(path):
     try:
         with zipfile.ZipFile(path) as archive:
+            _check_sizes(path, archive)
             broken = archive.testzip()
             if broken is not None:
                 raise zipfile.BadZipFile(f"bad CRC in {broken}")
-            return json.loads(archive.read("config.json"))
-    except (zipfile.BadZipFile, KeyError, EOFError, OSError, UnicodeDecodeError, ValueError) as error:
+            with archive.open("config.json") as file:  # zipfile never returns more than the declared size
+                return json.loads(file.read(MAX_CONFIG_BYTES + 1))
+    except (zipfile.BadZipFile, KeyError, EOFError, OSError, UnicodeDecodeError, json.JSONDecodeError,
+            RecursionError) as error:
         raise ValueError(
             f"{path} is not a readable .keras file (a zip archive holding "
-            f"config.json and weights); it may be truncated or corrupt: {error}"
+            f"config.json and weights); it may be truncated or corrupt: {_clip(error)}"
         ) from None
 
 
 def _root_cause(error):
     while error.__cause__ is not None or error.__context__ is not None:
         error = error.__cause__ or error.__context__
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return _clip(str(error).strip().splitlines()[0]) if str(error).strip() else type(error).__name__
 
 
 def load_model(path, compile=True):

@@ -196,7 +196,8 @@ def test_cli_predict_prints_top_k(cli_export, tmp_path):
     write_png(folder / "a.png", small[0])
     write_png(folder / "b.png", small[1])
     write_png(tmp_path / "big.png", large[0])
-    result = run_cli("predict", "--model", cli_export, folder, tmp_path / "big.png", "--top-k", "2")
+    result = run_cli("predict", "--model", cli_export, folder, tmp_path / "big.png", "--top-k", "2",
+                     "--trust-saved-model")
     assert result.exit_code == 0, result.output
     lines = [line for line in result.output.splitlines() if not line.startswith("note:")]
     assert len(lines) == 3

@@ -22,19 +22,31 @@ def _read_labels(path, classes):
 @click.argument("images", nargs=-1, required=True, type=click.Path())
 @click.option("--top-k", "-k", default=3, show_default=True, type=click.IntRange(min=1))
 @click.option("--labels", type=click.Path(), help="Text file with one class name per line.")
+@click.option("--trust-saved-model", is_flag=True,
+              help="Allow a SavedModel folder as --model. SavedModels are programs: loading one runs its code.")
 @options.quiet_option()
-def predict(model, images, top_k, labels, quiet):
+def predict(model, images, top_k, labels, trust_saved_model, quiet):
     """Print the top-k classes of IMAGES (files or folders) under --model.
 
-    Images (JPEG, PNG, BMP, GIF; PPM, TIFF, WebP with Pillow installed) of
-    another size than the model's input are resized to it, and a note says so.
+    Images (JPEG, PNG, BMP, GIF, PPM, TIFF, WebP) of another size than the
+    model's input are resized to it, and a note says so. A .keras file is
+    loaded in safe mode; a SavedModel folder only with --trust-saved-model.
     """
+    import os
+
     import numpy as np
 
     from keras_robust.export import Classifier
     from keras_robust.image_files import list_images, read_image
     from keras_robust.progress import progress
 
+    if os.path.isdir(model) and not trust_saved_model:
+        raise ValueError(
+            f"{model} is a TensorFlow SavedModel folder. SavedModels are programs: loading and calling one runs "
+            "whatever operations its author put in it (reading and writing files included), so it is refused "
+            "unless you trust where it came from: pass --trust-saved-model, or use a .keras file (loaded in safe "
+            f"mode). Received: --model {model}"
+        )
     classifier = Classifier(model)
     files = list_images(images)
     names = None
