@@ -154,7 +154,7 @@ def check_output(target, *, overwrite=False, inputs=()):
     if exists and target.is_dir() and not target.is_symlink() and not _is_marked(target):
         raise ValueError(f"{target} is a folder keras_robust did not write (it holds no {MARKER} file): it is "
                          "never replaced, even with --overwrite. Choose another output, or remove it yourself.")
-    _probe(_existing_parent(target))
+    _probe(_existing_parent(target), target)
     return target
 
 
@@ -163,16 +163,17 @@ def _existing_parent(target):
     while not parent.exists():
         parent = parent.parent
     if not parent.is_dir():
-        raise NotADirectoryError(errno.ENOTDIR, f"Cannot write into {parent}: it is a file, not a folder", str(parent))
+        raise NotADirectoryError(errno.ENOTDIR, f"Cannot write into {parent}: it is a file, not a folder. "
+                                 f"Received: output={target}")
     return parent
 
 
-def _probe(folder):
+def _probe(folder, target):
     """Create and remove a private folder in `folder`: the one check that also catches read-only file systems."""
     try:
         os.rmdir(tempfile.mkdtemp(prefix=".keras_robust-probe-", dir=folder))
     except OSError as error:
-        raise OSError(error.errno, f"Cannot write into {folder}: {error.strerror}", str(folder)) from None
+        raise OSError(error.errno, f"Cannot write into {folder}: {error.strerror}. Received: output={target}") from None
 
 
 def _place(new, target, private):

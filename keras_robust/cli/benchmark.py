@@ -52,7 +52,7 @@ def benchmark(dataset, split, data_dir, download, models, weights, limit, corrup
     from keras_robust.benchmarking import benchmark as run
     from keras_robust.benchmarking.figures import missing
 
-    options.refuse_existing(output, overwrite)
+    options.refuse_existing(output, overwrite, inputs=[dataset, data_dir, *models, weights])
     skipped = figures and missing()  # found before the evaluation; the rest of the output is still written
     if skipped:
         click.echo(f"note: the figures will be skipped: {skipped}", err=True)

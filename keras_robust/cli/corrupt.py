@@ -33,7 +33,7 @@ def corrupt(dataset, split, data_dir, download, output, corruption_names, preset
     from keras_robust.datasets import load_images
     from keras_robust.progress import progress
 
-    options.refuse_existing(output, overwrite)
+    options.refuse_existing(output, overwrite, inputs=[dataset, data_dir])
     names = chosen_names(corruption_names)
     tasks = distortion_tasks(names, levels, preset=preset, seed=seed)
     data = load_images(dataset, split, data_dir=data_dir, download=download, limit=limit, seed=seed)

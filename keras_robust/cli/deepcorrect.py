@@ -52,7 +52,7 @@ def deepcorrect(model, weights, method, ranking, dataset, split, data_dir, downl
         raise ValueError(f"--output must end in .keras. Received: {output}")
     if method == "deepcorrect" and not ranking:
         raise ValueError("--ranking is required with --method deepcorrect. Received: no --ranking")
-    options.refuse_existing(output, overwrite)
+    options.refuse_existing(output, overwrite, inputs=[model, weights, ranking, dataset, data_dir])
     network = options.load_model(model, weights)
     if method == "deepcorrect":
         corrected = trained = build_deepcorrect(network, FilterRanking.load(ranking), beta, unit=unit)

@@ -19,7 +19,7 @@ def export(model, weights, output, overwrite):
     from keras_robust.export import export_saved_model
     from keras_robust.models import class_names
 
-    options.refuse_existing(output, overwrite)
+    options.refuse_existing(output, overwrite, inputs=[model, weights])
     keras_model = options.load_model(model, weights)
     names = class_names(_named_weights(model, weights), keras_model.outputs[0].shape[-1])
     export_saved_model(keras_model, output, class_names=names, overwrite=overwrite)

@@ -37,7 +37,7 @@ def rank(model, weights, dataset, split, data_dir, download, distortion, levels,
     from keras_robust.deepcorrect import rank_filters
     from keras_robust.deepcorrect.distortions import distort_levels
 
-    options.refuse_existing(output, overwrite)
+    options.refuse_existing(output, overwrite, inputs=[model, weights, dataset, data_dir])
     network = options.load_model(model, weights)
     found = load_images(dataset, split, data_dir=data_dir, download=download, limit=limit, seed=seed)
     distorted = distort_levels(found.images, distortion, levels, seed=seed)

@@ -56,7 +56,7 @@ def transfer(dataset, data_dir, models, weights, layer, distortions, levels, pre
     source = open_source(dataset, data_dir=data_dir)
     output = Path(output or Path("runs/transfer") / f"{source.name}.json")
     for path in (output, output.with_suffix(".csv")):
-        options.refuse_existing(path, overwrite)
+        options.refuse_existing(path, overwrite, inputs=[dataset, data_dir, *models, weights])
     extractors = []
     for spec in models:
         is_file = spec.endswith(".keras") or Path(spec).exists()

@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -37,18 +38,27 @@ def load_state(directory):
     path = Path(directory) / CHECKPOINT
     if not path.exists():
         return None
-    with np.load(path, allow_pickle=False) as data:
-        def group(prefix):
-            keys = sorted((k for k in data.files if k.startswith(prefix)), key=lambda k: int(k.split("/")[1]))
-            return [data[k] for k in keys]
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            def group(prefix):
+                keys = sorted((k for k in data.files if k.startswith(prefix)), key=lambda k: int(k.split("/")[1]))
+                return [data[k] for k in keys]
 
-        return {
-            "model": group("model/"),
-            "optimizer": group("optimizer/"),
-            "epoch": int(data["epoch"]),
-            "best": float(data["best"]),
-            "config": json.loads(str(data["config"])),
-        }
+            return {
+                "model": group("model/"),
+                "optimizer": group("optimizer/"),
+                "epoch": int(data["epoch"]),
+                "best": float(data["best"]),
+                "config": json.loads(str(data["config"])),
+            }
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as error:
+        # ValueError also covers NumPy's refusal of pickled arrays: its advice to allow pickles is never passed on.
+        reason = "it holds pickled objects" if "allow_pickle" in str(error) else f"{type(error).__name__}"
+        raise ValueError(
+            f"{path} is not a readable training checkpoint (truncated, corrupt or not written by keras_robust: "
+            f"{reason}). Training cannot resume from it: delete {path} to start over from epoch 0, or train into "
+            "another --output folder."
+        ) from None
 
 
 def restore_variables(variables, values, what):

@@ -7,6 +7,7 @@ model, layer, image selection or distortion is never returned by mistake.
 
 import hashlib
 import json
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -46,14 +47,21 @@ class FeatureCache:
         return self.directory / f"{hashlib.sha256(text.encode()).hexdigest()}.npz"
 
     def load(self, key):
-        """The cached features of `key`, or None when absent or stored under another key."""
+        """The cached features of `key`, or None when absent, stored under another key, or unreadable.
+
+        A truncated or corrupt entry (a killed run, a full disk) is not an
+        error: it is recomputed and rewritten.
+        """
         path = self.path(key)
         if not path.is_file():
             return None
-        with np.load(path, allow_pickle=False) as stored:
-            if str(stored["key"]) != json.dumps(key, sort_keys=True):
-                return None
-            return stored["features"]
+        try:
+            with np.load(path, allow_pickle=False) as stored:
+                if str(stored["key"]) != json.dumps(key, sort_keys=True):
+                    return None
+                return stored["features"]
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError):
+            return None  # recomputed by the caller, then saved over this entry
 
     def save(self, key, features):
         """Write `features` for `key` atomically (temporary file, then rename)."""
