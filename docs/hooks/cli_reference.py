@@ -32,6 +32,8 @@ def _default(param, ctx):
         return "on" if value else "off"
     if value is None:
         return ""
+    if isinstance(value, (tuple, list)):
+        return ", ".join(f"`{item}`" for item in value)
     if isinstance(value, bool) and param.secondary_opts:
         return f"`{(param.opts if value else param.secondary_opts)[0]}`"
     return f"`{value}`"

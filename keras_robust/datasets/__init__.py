@@ -4,7 +4,7 @@ from keras_robust.datasets.cifar10_jpeg import CIFAR10_CLASSES, load_cifar10_jpe
 from keras_robust.datasets.cifar10_sample import load_cifar10_sample
 from keras_robust.datasets.image_source import LabeledImages, load_images
 from keras_robust.datasets.mnist import load_mnist_test
-from keras_robust.datasets.released_corruptions import ReleasedCorruptions, released_corruptions
+from keras_robust.datasets.released import ReleasedCorruptions, released_corruptions
 
 __all__ = [
     "CIFAR10_CLASSES",
