@@ -6,10 +6,11 @@
 rank-constrained models and
 `fit_deepcorrect` trains on augmented half clean, half distorted batches
 (the paper's protocol), `bn_recalibrated_copy` is the batch-norm-statistics
-baseline.
+baseline, `optimize_for_inference` the plain, folded form for serving.
 """
 
 from keras_robust.deepcorrect.builder import build_deepcorrect
+from keras_robust.deepcorrect.inference import optimize_for_inference
 from keras_robust.deepcorrect.decomposition import (
     decompose_conv, decompose_kernel, ranks_for_flops, to_rank_constrained,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "finetune_copy",
     "fit_deepcorrect",
     "naive_rank_filters",
+    "optimize_for_inference",
     "rank_filters",
     "ranks_for_flops",
     "recalibrate_batch_norm",

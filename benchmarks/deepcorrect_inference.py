@@ -1,0 +1,124 @@
+"""DeepCorrect: inference time of each variant against its FLOPs, and training-step time against Finetune.
+
+ResNet20 with correction units (β = 0.75) after the stem and every block:
+Deepcorr (full units), Deepcorr-b (bottleneck), Deepcorr-rc units (rank-
+constrained units) and Deepcorr-rc (rank-constrained units, every 3×3
+convolution decomposed to the base model's FLOPs). For each, the training
+form (`build_deepcorrect`, `ChannelCorrection` gathers) and the inference
+form (`optimize_for_inference`) are timed against the base ResNet20 (its own
+inference form: batch norm folded), all models alternated inside every
+round, at batch 1 and batch 256; the table gives the median over rounds of
+the per-round time ratios, next to the FLOPs ratio (`count_flops`, the
+paper's count, of the training form). Then one training step (SGD,
+`train_on_batch`) of Deepcorr and Deepcorr-b against one of Finetune (every
+layer trainable), alternated the same way. Random weights: time does not
+depend on them. The backend is Keras' (`KERAS_BACKEND=jax` for JAX).
+
+    nice -n 10 .venv/bin/python benchmarks/deepcorrect_inference.py --rounds 7
+"""
+
+import argparse
+import time
+
+import keras
+import numpy as np
+
+from keras_robust.applications import ResNet20
+from keras_robust.deepcorrect import build_deepcorrect, finetune_copy, optimize_for_inference, to_rank_constrained
+from keras_robust.utils import count_flops
+
+POINTS = ["conv1"] + [f"layer{s}_{b}_add" for s in (1, 2, 3) for b in (0, 1, 2)]
+
+
+def parse():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7, help="alternated rounds (medians are reported)")
+    parser.add_argument("--batches", default="1,256", help="comma-separated batch sizes")
+    parser.add_argument("--train-batch", type=int, default=64)
+    parser.add_argument("--seconds", type=float, default=0.5, help="least time per model per round and batch")
+    return parser.parse_args()
+
+
+def variants(base):
+    """Training forms: {name: model}, each built as the DeepCorrect experiment builds it."""
+    orders = {n: np.arange(base.get_layer(n).output.shape[-1]) for n in POINTS}
+    full = build_deepcorrect(base, orders, 0.75, unit="full")
+    bottleneck = build_deepcorrect(base, orders, 0.75, unit="bottleneck")
+    ranks = {l.name.removesuffix("_correction"): max(1, round(0.75 * l.unit.depth))
+             for l in bottleneck.layers if hasattr(l, "unit")}
+    return {
+        "Deepcorr": full,
+        "Deepcorr-b": bottleneck,
+        "Deepcorr-rc units": to_rank_constrained(bottleneck, ranks),
+        "Deepcorr-rc": to_rank_constrained(bottleneck, ranks, target_flops=count_flops(base)),
+    }
+
+
+def timer(run, seconds):
+    """Seconds per call of `run`, over as many calls as fill `seconds` (at least 2)."""
+    calls, start = 0, time.perf_counter()
+    while calls < 2 or time.perf_counter() - start < seconds:
+        run()
+        calls += 1
+    return (time.perf_counter() - start) / calls
+
+
+def alternated(runs, rounds, seconds):
+    """{name: median over rounds of time / time of the first run}, all runs timed in every round."""
+    for run in runs.values():  # trace and warm up
+        run()
+        run()
+    ratios = {name: [] for name in runs}
+    names = list(runs)
+    for index in range(rounds):
+        order = names if index % 2 == 0 else names[::-1]
+        times = {name: timer(runs[name], seconds) for name in order}
+        for name in names:
+            ratios[name].append(times[name] / times[names[0]])
+    return {name: float(np.median(values)) for name, values in ratios.items()}
+
+
+def predictor(model, batch):
+    images = np.random.default_rng(0).uniform(0, 255, (batch, 32, 32, 3)).astype("float32")
+    return lambda: model.predict_on_batch(images)
+
+
+def trainer(model, batch):
+    rng = np.random.default_rng(0)
+    images = rng.uniform(0, 255, (batch, 32, 32, 3)).astype("float32")
+    labels = rng.integers(0, 10, batch)
+    model.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9, nesterov=True),
+                  loss="sparse_categorical_crossentropy")
+    return lambda: model.train_on_batch(images, labels)
+
+
+def main():
+    args = parse()
+    base = ResNet20(weights=None)
+    trained = variants(base)
+    base_flops = count_flops(base)
+    models = {"ResNet20": optimize_for_inference(base)}
+    for name, model in trained.items():
+        models[f"{name} training form"] = model
+        models[f"{name} inference form"] = optimize_for_inference(model)
+    print(f"backend {keras.backend.backend()}, {args.rounds} alternated rounds, medians of per-round ratios")
+    batches = [int(b) for b in args.batches.split(",")]
+    results = {b: alternated({n: predictor(m, b) for n, m in models.items()}, args.rounds, args.seconds)
+               for b in batches}
+    header = "| model | FLOPs ratio | " + " | ".join(
+        f"time ratio, batch {b}, training form | time ratio, batch {b}, inference form" for b in batches) + " |"
+    print("\n" + header + "\n|---|---|" + "---|---|" * len(batches))
+    for name, model in trained.items():
+        cells = [f"{results[b][f'{name} training form']:.2f} | {results[b][f'{name} inference form']:.2f}"
+                 for b in batches]
+        print(f"| {name} | {count_flops(model) / base_flops:.2f} | " + " | ".join(cells) + " |")
+
+    steps = {"Finetune": finetune_copy(base), "Deepcorr": trained["Deepcorr"], "Deepcorr-b": trained["Deepcorr-b"]}
+    step_ratios = alternated({n: trainer(m, args.train_batch) for n, m in steps.items()},
+                             args.rounds, args.seconds)
+    print(f"\ntraining step (batch {args.train_batch}) relative to Finetune: "
+          + ", ".join(f"{n} {r:.2f}" for n, r in step_ratios.items() if n != "Finetune"))
+
+
+if __name__ == "__main__":
+    main()
