@@ -97,6 +97,11 @@ def _is_marked(folder):
         return False
 
 
+def _has_entries(folder):
+    with os.scandir(folder) as entries:
+        return any(True for _ in entries)
+
+
 def _inside(path, folder):
     return path == folder or folder in path.parents
 
@@ -107,8 +112,8 @@ def check_output(target, *, overwrite=False, inputs=()):
     Raises `FileExistsError` for an existing target without `overwrite`;
     `ValueError` for a target that is the working directory, the home folder,
     a folder holding them, an input or a folder holding an input, or a
-    folder the package did not write (no `MARKER` in it) even with
-    `overwrite`; `OSError` for a name too long for the file system, a parent
+    non-empty folder the package did not write (no `MARKER` in it) even
+    with `overwrite`; `OSError` for a name too long for the file system, a parent
     that is a file, or a folder where nothing can be written (permissions, a
     read-only file system).
 
@@ -151,7 +156,7 @@ def check_output(target, *, overwrite=False, inputs=()):
     if exists and not overwrite:
         raise FileExistsError(f"{target} already exists. Pass --overwrite (overwrite=True) to replace it, or "
                               "choose another output.")
-    if exists and target.is_dir() and not target.is_symlink() and not _is_marked(target):
+    if exists and target.is_dir() and not target.is_symlink() and not _is_marked(target) and _has_entries(target):
         raise ValueError(f"{target} is a folder keras_robust did not write (it holds no {MARKER} file): it is "
                          "never replaced, even with --overwrite. Choose another output, or remove it yourself.")
     _probe(_existing_parent(target), target)

@@ -80,6 +80,11 @@ def test_folders_carry_the_marker_and_only_marked_folders_are_replaced(tmp_path)
         with atomic_output(foreign, overwrite=True) as tmp:
             tmp.mkdir()
     assert (foreign / "thesis.tex").read_text() == "years"
+    empty = tmp_path / "made by hand"  # nothing to lose: an empty folder may be replaced
+    empty.mkdir()
+    with atomic_output(empty, overwrite=True) as tmp:
+        tmp.mkdir()
+    assert _names(empty) == [MARKER]
 
 
 def test_a_planted_marker_symlink_does_not_count(tmp_path):

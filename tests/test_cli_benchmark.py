@@ -132,7 +132,7 @@ def test_corrupt_folder_to_cifar10c_layout(tmp_path):
     result = invoke("corrupt", "--dataset", tmp_path / "images", "--corruptions", "brightness", "--levels", "3",
                     "--output", out)
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["brightness.npy", "info.json", "labels.npy"]
+    assert sorted(p.name for p in out.iterdir()) == [".keras_robust-output", "brightness.npy", "info.json", "labels.npy"]
     assert np.load(out / "brightness.npy").shape == (6, 16, 16, 3)
     assert np.load(out / "labels.npy").tolist() == [0, 0, 0, 1, 1, 1]
     assert json.loads((out / "info.json").read_text())["class_names"] == ["cat", "dog"]
