@@ -9,7 +9,9 @@ from keras_robust.cli import options
 @options.dataset_options(
     required=False,
     help="cifar10_sample (default: 1,000 CIFAR-10 test images shipped with the package), mnist (the embedded "
-         "MNIST test set: without --model, the push-pull paper's LeNet experiment), or " + options.DATASET_HELP[0].lower()
+         "MNIST test set: without --model, the push-pull paper's LeNet experiment), cifar10_corrupted (the released "
+         "CIFAR-10-C through tfds, for numbers comparable with published ones), imagenet2012_corrupted, or "
+         + options.DATASET_HELP[0].lower()
          + options.DATASET_HELP[1:])
 @options.model_option(
     multiple=True,
