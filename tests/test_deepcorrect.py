@@ -61,19 +61,20 @@ def randomize_units(model, seed=1):
 @pytest.mark.parametrize(
     "kwargs, parameters",
     [
-        # 1x1 6->4 (+bias), 2 x 3x3 4->4, 2 BN (gamma, beta), 1x1 4->6 (+bias)
-        (dict(depth=4, stages=2), 28 + 2 * 144 + 2 * 8 + 30),
-        (dict(depth=3, stages=3), 21 + 3 * 81 + 3 * 6 + 24),
-        (dict(depth=3, stages=3, rank=2), 21 + 3 * (18 + 18) + 3 * 6 + 24),
+        # 1x1 6->4 + BN (gamma, beta), 2 x (3x3 4->4 + BN), 1x1 4->6 (+bias)
+        (dict(depth=4, stages=2), 24 + 8 + 2 * 144 + 2 * 8 + 30),
+        (dict(depth=3, stages=3), 18 + 6 + 3 * 81 + 3 * 6 + 24),
+        (dict(depth=3, stages=3, rank=2), 18 + 6 + 3 * (18 + 18) + 3 * 6 + 24),
     ],
 )
 def test_correction_unit_forms(kwargs, parameters, tmp_path):
-    unit = CorrectionUnit(**kwargs)
+    unit = CorrectionUnit(**kwargs, expand_initializer="zeros")
     inputs = keras.Input((8, 8, 6))
     model = keras.Model(inputs, unit(inputs))
     assert trainable_parameters(model) == parameters
     x = images(2, shape=(8, 8, 6))
     np.testing.assert_allclose(predict(model, x), x, atol=1e-6)  # starts as the identity
+    assert np.abs(keras.ops.convert_to_numpy(CorrectionUnit(**kwargs)(x)) - x).max() > 1e-3  # he_normal
     rng = np.random.default_rng(0)
     for weight in unit.trainable_weights:
         weight.assign(rng.normal(0, 0.3, weight.shape))
@@ -339,13 +340,15 @@ def test_fit_deepcorrect_uses_nesterov_l1_and_warmup():
     model = small_resnet()
     x = (images(16) * 60).clip(0, 255).round()
     corrected = build_deepcorrect(model, {"conv_a": np.arange(6)}, 0.5)
+    own = [v.regularizer for v in corrected.trainable_weights]  # the units' own L1 (1e-5) on kernels
+    assert any(r is not None for r in own)
     fit_deepcorrect(corrected, x, np.arange(16) % 4, "awgn", epochs=2, batch_size=8, learning_rate=0.1)
     optimizer = corrected.optimizer
     assert optimizer.nesterov and optimizer.momentum == 0.9 and optimizer.weight_decay is None
     # 2 steps per epoch: one warm-up epoch (steps 0 and 1) at 0.01, then 0.1
     schedule = optimizer.get_config()["learning_rate"]["config"]
     assert schedule["boundaries"][0] == 1 and schedule["values"][:2] == pytest.approx([0.01, 0.1])
-    assert all(v.regularizer is None for v in corrected.trainable_weights)  # removed after training
+    assert [v.regularizer for v in corrected.trainable_weights] == own  # restored after training
     # the L1 term is in the loss: with a huge λ the loss is larger
     plain = fit_deepcorrect(build_deepcorrect(model, {"conv_a": np.arange(6)}, 0.5), x, np.arange(16) % 4,
                             "awgn", epochs=1, batch_size=16, l1=0, augment=False, seed=1)

@@ -1,6 +1,7 @@
 """Corruptions inside a ``tf.data`` pipeline."""
 
 from keras_robust.corruptions.suite import _check_name, _check_severity, corrupt
+from keras_robust.validation import check_int
 
 
 def corrupt_dataset(dataset, name, severity, *, preset="cifar", seed=0, num_parallel_calls=None):
@@ -33,8 +34,7 @@ def corrupt_dataset(dataset, name, severity, *, preset="cifar", seed=0, num_para
 
     _check_name(name)
     _check_severity(severity)
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise ValueError(f"`seed` must be None or an integer. Received: seed={seed!r}.")
+    seed = check_int("seed", seed, allow_none=True)
 
     def corrupt_numpy(index, images):
         element_seed = None if seed is None else (int(seed), int(index))

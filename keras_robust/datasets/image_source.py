@@ -8,6 +8,7 @@ import tarfile
 import numpy as np
 
 from keras_robust.image_files import IMAGE_SUFFIXES, decode_image_file
+from keras_robust.validation import check_int
 
 LabeledImages = namedtuple("LabeledImages", ["images", "labels", "class_names"])
 LabeledImages.__doc__ = "uint8 images (N, H, W, C) in [0, 255], int labels (N,) and the class names."
@@ -167,8 +168,7 @@ def load_images(source, split="test", *, data_dir=None, download=False, limit=No
     else:
         data = load_tfds(str(source), split=split, data_dir=data_dir, download=download)
     if limit is not None:
-        if not isinstance(limit, int) or limit < 1:
-            raise ValueError(f"`limit` must be a positive int. Received: limit={limit!r}")
+        limit = check_int("limit", limit, minimum=1)
         if limit < len(data.labels):
             keep = np.sort(np.random.default_rng(seed).permutation(len(data.labels))[:limit])
             data = LabeledImages(data.images[keep], data.labels[keep], data.class_names)

@@ -170,7 +170,7 @@ def ranks_for_flops(model, target_flops):
 def _rank_constrained_unit(correction, rank):
     """Copy of a `ChannelCorrection` whose k×k convolutions are decomposed."""
     unit = correction.unit
-    settings = {k: v for k, v in unit.get_config().items() if k in ("depth", "kernel_size", "stages")}
+    settings = {k: v for k, v in unit.get_config().items() if k not in ("rank", "name")}
     new = ChannelCorrection(
         correction.channels,
         CorrectionUnit(**settings, rank=rank, name=unit.name),
@@ -178,7 +178,8 @@ def _rank_constrained_unit(correction, rank):
     )
     new.build(correction.input.shape)
     new_unit = new.unit
-    for source, target in [(unit.reduce, new_unit.reduce), (unit.expand, new_unit.expand)] + list(
+    shared = [(unit.reduce, new_unit.reduce), (unit.reduce_norm, new_unit.reduce_norm), (unit.expand, new_unit.expand)]
+    for source, target in shared + list(
         zip(unit.stage_norms, new_unit.stage_norms)
     ):
         target.set_weights(source.get_weights())

@@ -15,6 +15,7 @@ from keras import ops
 
 from keras_robust.deepcorrect.batches import MixedDistortionBatches
 from keras_robust.graph import as_functional, clone
+from keras_robust.layers.stability_regularizer import StabilityRegularizer
 
 STABILITY_LAYERS = ("all", "dense")
 
@@ -58,14 +59,15 @@ def trainable_parameters(model):
 
 
 def _add_l1(model, l1):
-    """Sets an L1 regulariser on trainable kernels that have none; returns them."""
-    added = []
-    if l1:
-        for variable in model.trainable_weights:
-            if variable.regularizer is None and len(variable.shape) > 1:
-                variable.regularizer = keras.regularizers.L1(l1)
-                added.append(variable)
-    return added
+    """Sets the L1 regulariser λ = `l1` (none if 0) on every trainable kernel for
+    this training, even those whose layer has its own (a `CorrectionUnit`'s
+    1e-5); returns `[(variable, previous regulariser)]` to restore afterwards."""
+    previous = []
+    for variable in model.trainable_weights:
+        if len(variable.shape) > 1:
+            previous.append((variable, variable.regularizer))
+            variable.regularizer = keras.regularizers.L1(l1) if l1 else None
+    return previous
 
 
 def fit_deepcorrect(
@@ -134,8 +136,8 @@ def fit_deepcorrect(
         model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         return model.fit(batches, epochs=epochs, callbacks=callbacks, verbose=verbose)
     finally:
-        for variable in added:
-            variable.regularizer = None
+        for variable, regularizer in added:
+            variable.regularizer = regularizer
 
 
 def _batch_norms(model):
@@ -214,46 +216,6 @@ def bn_recalibrated_copy(model, batches, steps=None):
     copy = clone(as_functional(model), name=f"{model.name}_bn_recalibrated")
     recalibrate_batch_norm(copy, batches, steps)
     return copy
-
-
-@keras.saving.register_keras_serializable(package="keras_robust")
-class StabilityRegularizer(keras.layers.Layer):
-    """Adds α·KL(p_clean ‖ p_noisy) to the loss and passes `p_clean` through.
-
-    Args:
-        alpha: weight of the KL divergence (the paper's 0.01).
-        **kwargs: base `keras.layers.Layer` arguments.
-
-    Example:
-
-    ```python
-    import numpy as np
-    from keras_robust.deepcorrect.training import StabilityRegularizer
-
-    p = np.full((2, 4), 0.25, "float32")
-    assert np.allclose(StabilityRegularizer(0.01)([p, p]), p)
-    ```
-    """
-
-    def __init__(self, alpha=0.01, **kwargs):
-        super().__init__(**kwargs)
-        if not alpha >= 0:
-            raise ValueError(f"`alpha` must be >= 0. Received: alpha={alpha}")
-        self.alpha = float(alpha)
-
-    def call(self, inputs):
-        clean, noisy = inputs
-        eps = keras.backend.epsilon()
-        clean_c, noisy_c = ops.clip(clean, eps, 1.0), ops.clip(noisy, eps, 1.0)
-        divergence = ops.sum(clean_c * (ops.log(clean_c) - ops.log(noisy_c)), axis=-1)
-        self.add_loss(self.alpha * ops.mean(divergence))
-        return clean
-
-    def compute_output_shape(self, input_shape):
-        return input_shape[0]
-
-    def get_config(self):
-        return {**super().get_config(), "alpha": self.alpha}
 
 
 def stability_model(model, sigma=0.2, alpha=0.01, layers="all"):

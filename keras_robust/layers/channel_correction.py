@@ -5,6 +5,7 @@ import numpy as np
 from keras import ops
 
 from keras_robust.layers.correction_unit import CorrectionUnit
+from keras_robust.validation import check_int
 
 
 @keras.saving.register_keras_serializable(package="keras_robust")
@@ -34,12 +35,16 @@ class ChannelCorrection(keras.layers.Layer):
 
     def __init__(self, channels, unit, **kwargs):
         super().__init__(**kwargs)
-        channels = [int(c) for c in channels]
-        if not channels or min(channels) < 0 or len(set(channels)) != len(channels):
+        try:
+            indices = [check_int("channels", c, minimum=0) for c in channels]
+        except (TypeError, ValueError):
+            indices = []
+        if not indices or len(set(indices)) != len(indices):
             raise ValueError(
-                "`channels` must be distinct non-negative ints, at least one. "
-                f"Received: channels={channels}"
+                "`channels` must be distinct non-negative integers, at least one. "
+                f"Received: channels={channels!r}"
             )
+        channels = indices
         if isinstance(unit, dict):
             unit = keras.saving.deserialize_keras_object(unit)
         if not isinstance(unit, CorrectionUnit):

@@ -3,30 +3,30 @@
 import keras
 from keras import ops
 
-
-def _positive_int(value, name, allow_none=False):
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        accepted = "a positive int or None" if allow_none else "a positive int"
-        raise ValueError(f"`{name}` must be {accepted}. Received: {name}={value!r}")
-    return value
+from keras_robust.validation import check_int, check_number
 
 
 @keras.saving.register_keras_serializable(package="keras_robust")
 class CorrectionUnit(keras.layers.Layer):
     """Residual block that corrects distorted filter outputs (DeepCorrect).
 
-    `x + F(x)` where `F` is a 1×1 convolution to `depth` maps, `stages`
-    k×k convolutions each followed by batch normalization and ReLU, and a
-    1×1 convolution back to the input width. With `rank=P` every k×k
-    convolution is a rank-constrained pair: a k×1 convolution to `P` maps
-    followed by a 1×k convolution to `depth` maps (Section IV-C).
+    `x + F(x)` where `F` is the authors' unit (`get_correct_unit_CW` and
+    `get_correct_unit_bottleneck` in tsborkar/DeepCorrect): a 1×1 convolution
+    to `depth` maps, batch normalization and ReLU; then `stages` k×k
+    convolutions, each followed by batch normalization and ReLU; then a 1×1
+    convolution back to the input width. With `rank=P` every k×k convolution
+    is a rank-constrained pair: a k×1 convolution to `P` maps followed by a
+    1×k convolution to `depth` maps (Section IV-C). The paper's forms: full
+    (`depth = βN`, `stages=2`), bottleneck (`depth = βN/2`, `stages=3`) and
+    rank-constrained (bottleneck with a `rank`).
 
-    The last convolution starts at zero, so a new unit is the identity.
-    The paper's forms: full (`depth = βN`, `stages=2`), bottleneck
-    (`depth = βN/2`, `stages=3`) and rank-constrained (bottleneck with a
-    `rank`).
+    Every kernel starts from `kernel_initializer` (He normal, as the
+    authors) and carries an L1 penalty of weight `l1` (the paper's
+    regulariser R, 1e-5 in the authors' code); biases are not penalised.
+    A convolution followed by batch normalization has no bias (the
+    normalization's offset takes its place). Pass
+    `expand_initializer="zeros"` to start from the identity instead (the
+    untrained unit then leaves the network's output unchanged).
 
     Args:
         depth: number of maps inside the unit (D in Fig. 5).
@@ -34,6 +34,10 @@ class CorrectionUnit(keras.layers.Layer):
         stages: number of stacked k×k convolutions.
         rank: intermediate maps P of each rank-constrained pair, or `None`
             for full k×k convolutions.
+        kernel_initializer: initializer of every kernel of the unit.
+        expand_initializer: initializer of the last 1×1 kernel, or `None`
+            for `kernel_initializer`. Its bias starts at zero.
+        l1: weight of the L1 penalty on every kernel, `0` for none.
         **kwargs: base `keras.layers.Layer` arguments.
 
     Example:
@@ -48,18 +52,43 @@ class CorrectionUnit(keras.layers.Layer):
     ```
     """
 
-    def __init__(self, depth, kernel_size=3, stages=2, rank=None, **kwargs):
+    def __init__(
+        self,
+        depth,
+        kernel_size=3,
+        stages=2,
+        rank=None,
+        kernel_initializer="he_normal",
+        expand_initializer=None,
+        l1=1e-5,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
-        self.depth = _positive_int(depth, "depth")
-        self.kernel_size = _positive_int(kernel_size, "kernel_size")
-        self.stages = _positive_int(stages, "stages")
-        self.rank = _positive_int(rank, "rank", allow_none=True)
+        self.depth = check_int("depth", depth, minimum=1)
+        self.kernel_size = check_int("kernel_size", kernel_size, minimum=1, maximum=64)
+        self.stages = check_int("stages", stages, minimum=1, maximum=64)
+        self.rank = check_int("rank", rank, minimum=1, allow_none=True)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.expand_initializer = (
+            None if expand_initializer is None else keras.initializers.get(expand_initializer)
+        )
+        self.l1 = check_number("l1", l1, minimum=0)
 
-    def _conv(self, filters, kernel, name, use_bias=True, initializer="glorot_uniform"):
+    def _conv(self, filters, kernel, name, use_bias, initializer=None):
+        # A fresh initializer per convolution: a shared seeded one would repeat its values.
+        initializer = keras.initializers.serialize(initializer or self.kernel_initializer)
         return keras.layers.Conv2D(
             filters, kernel, padding="same", use_bias=use_bias,
-            kernel_initializer=initializer, name=name, dtype=self.dtype_policy,
+            kernel_initializer=keras.initializers.get(initializer),
+            kernel_regularizer=keras.regularizers.L1(self.l1) if self.l1 else None,
+            name=name, dtype=self.dtype_policy,
         )
+
+    def _norm(self, name, shape):
+        # Moving statistics that settle within a short training.
+        norm = keras.layers.BatchNormalization(momentum=0.9, name=name, dtype=self.dtype_policy)
+        norm.build(shape)
+        return norm
 
     def build(self, input_shape):
         channels = input_shape[-1]
@@ -69,9 +98,10 @@ class CorrectionUnit(keras.layers.Layer):
                 f"Received: input_shape={input_shape}"
             )
         k = self.kernel_size
-        self.reduce = self._conv(self.depth, 1, "reduce")
-        self.reduce.build(input_shape)
         inner_shape = tuple(input_shape[:-1]) + (self.depth,)
+        self.reduce = self._conv(self.depth, 1, "reduce", use_bias=False)
+        self.reduce.build(input_shape)
+        self.reduce_norm = self._norm("reduce_norm", inner_shape)
         self.stage_convs, self.stage_norms = [], []
         for index in range(self.stages):
             if self.rank is None:
@@ -85,20 +115,15 @@ class CorrectionUnit(keras.layers.Layer):
             for conv in convs:
                 conv.build(shape)
                 shape = conv.compute_output_shape(shape)
-            # Moving statistics that settle within a short training.
-            norm = keras.layers.BatchNormalization(
-                momentum=0.9, name=f"norm_{index}", dtype=self.dtype_policy
-            )
-            norm.build(inner_shape)
             self.stage_convs.append(convs)
-            self.stage_norms.append(norm)
-        # Zero-initialized: a new unit is the identity and starts from the
-        # pretrained network's behaviour.
-        self.expand = self._conv(channels, 1, "expand", initializer="zeros")
+            self.stage_norms.append(self._norm(f"norm_{index}", inner_shape))
+        self.expand = self._conv(
+            channels, 1, "expand", use_bias=True, initializer=self.expand_initializer
+        )
         self.expand.build(inner_shape)
 
     def call(self, inputs, training=None):
-        x = self.reduce(inputs)
+        x = ops.relu(self.reduce_norm(self.reduce(inputs), training=training))
         for convs, norm in zip(self.stage_convs, self.stage_norms):
             for conv in convs:
                 x = conv(x)
@@ -115,5 +140,12 @@ class CorrectionUnit(keras.layers.Layer):
             kernel_size=self.kernel_size,
             stages=self.stages,
             rank=self.rank,
+            kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
+            expand_initializer=(
+                None
+                if self.expand_initializer is None
+                else keras.initializers.serialize(self.expand_initializer)
+            ),
+            l1=self.l1,
         )
         return config

@@ -5,6 +5,7 @@ import dataclasses
 import keras
 
 from keras_robust.training.sgd_with_l2 import SGDWithL2
+from keras_robust.validation import check_int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,9 +47,7 @@ class Recipe:
 
     def __post_init__(self):
         for field in ("epochs", "batch_size"):
-            value = getattr(self, field)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"`{field}` must be a positive int. Received: {field}={value!r}")
+            check_int(field, getattr(self, field), minimum=1)
         if list(self.milestones) != sorted(set(self.milestones)):
             raise ValueError(f"`milestones` must be increasing. Received: milestones={self.milestones}")
 
@@ -59,8 +58,7 @@ class Recipe:
         (decays at 8, 12 and 16). Milestones that fall on epoch 0 or past the
         end are dropped.
         """
-        if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
-            raise ValueError(f"`epochs` must be a positive int. Received: epochs={epochs!r}")
+        epochs = check_int("epochs", epochs, minimum=1)
         scaled = sorted({round(m * epochs / self.epochs) for m in self.milestones})
         milestones = tuple(m for m in scaled if 0 < m < epochs)
         return dataclasses.replace(self, epochs=epochs, milestones=milestones)

@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from keras_robust.validation import check_number
+
 
 @keras.saving.register_keras_serializable(package="keras_robust")
 class SGDWithL2(keras.optimizers.SGD):
@@ -27,10 +29,9 @@ class SGDWithL2(keras.optimizers.SGD):
     """
 
     def __init__(self, l2=0.0, **kwargs):
-        if not isinstance(l2, (int, float)) or isinstance(l2, bool) or l2 < 0:
-            raise ValueError(f"`l2` must be a float >= 0. Received: l2={l2!r}")
+        l2 = check_number("l2", l2, minimum=0)
         super().__init__(**kwargs)
-        self.l2 = float(l2)
+        self.l2 = l2
 
     def update_step(self, gradient, variable, learning_rate):
         if self.l2:
