@@ -28,6 +28,12 @@ from keras_robust.deepcorrect import build_deepcorrect, finetune_copy, optimize_
 from keras_robust.utils import count_flops
 
 POINTS = ["conv1"] + [f"layer{s}_{b}_add" for s in (1, 2, 3) for b in (0, 1, 2)]
+PAPER_RATIOS = {  # FLOPs relative to the baseline, Tables III (AlexNet) and IX (ResNet18)
+    "Deepcorr": (23.9 / 7.4, 3.5 / 1.8),
+    "Deepcorr-b": (11.8 / 7.4, 2.9 / 1.8),
+    "Deepcorr-rc units": ((7.4 + 2.5) / 7.4, (1.8 + 0.6) / 1.8),  # unit totals of Tables IV and X
+    "Deepcorr-rc": (7.8 / 7.4, 1.8 / 1.8),
+}
 
 
 def parse():
@@ -107,11 +113,13 @@ def main():
                for b in batches}
     header = "| model | FLOPs ratio | " + " | ".join(
         f"time ratio, batch {b}, training form | time ratio, batch {b}, inference form" for b in batches) + " |"
-    print("\n" + header + "\n|---|---|" + "---|---|" * len(batches))
+    header += " paper FLOPs ratio, AlexNet | ResNet18 |"
+    print("\n" + header + "\n|---|---|" + "---|---|" * (len(batches) + 1))
     for name, model in trained.items():
         cells = [f"{results[b][f'{name} training form']:.2f} | {results[b][f'{name} inference form']:.2f}"
                  for b in batches]
-        print(f"| {name} | {count_flops(model) / base_flops:.2f} | " + " | ".join(cells) + " |")
+        paper = " | ".join(f"{r:.2f}" for r in PAPER_RATIOS[name])
+        print(f"| {name} | {count_flops(model) / base_flops:.2f} | " + " | ".join(cells) + f" | {paper} |")
 
     steps = {"Finetune": finetune_copy(base), "Deepcorr": trained["Deepcorr"], "Deepcorr-b": trained["Deepcorr-b"]}
     step_ratios = alternated({n: trainer(m, args.train_batch) for n, m in steps.items()},
