@@ -4,7 +4,6 @@ import math
 
 import keras
 import numpy as np
-from scipy import ndimage
 
 from keras_robust.deepcorrect.distortions import as_uint8, resolve
 
@@ -47,18 +46,22 @@ def augment_images(images, seed=0, *, rotation=20.0, shift=0.15, flip=True):
     angles = np.deg2rad(rng.uniform(-rotation, rotation, count))
     shifts = rng.uniform(-shift, shift, (count, 2)) * (height, width)
     flips = rng.random(count) < 0.5 if flip else np.zeros(count, bool)
-    centre = np.array([(height - 1) / 2, (width - 1) / 2])
-    out = np.empty_like(images)
-    for i, image in enumerate(images):
-        if flips[i]:
-            image = image[:, ::-1]
-        cos, sin = np.cos(angles[i]), np.sin(angles[i])
-        matrix = np.array([[cos, -sin], [sin, cos]])
-        offset = centre - matrix @ (centre + shifts[i])
-        for channel in range(images.shape[-1]):
-            out[i, ..., channel] = ndimage.affine_transform(
-                image[..., channel], matrix, offset, order=1, mode="nearest"
-            )
+    # For output pixel p of image i, the input pixel R_i (p - c - s_i) + c (then mirrored).
+    cos, sin = np.cos(angles)[:, None, None], np.sin(angles)[:, None, None]
+    rows, cols = np.meshgrid(np.arange(height) - (height - 1) / 2, np.arange(width) - (width - 1) / 2, indexing="ij")
+    rows, cols = rows[None] - shifts[:, 0, None, None], cols[None] - shifts[:, 1, None, None]
+    source_rows = cos * rows - sin * cols + (height - 1) / 2
+    source_cols = sin * rows + cos * cols + (width - 1) / 2
+    source_cols = np.where(flips[:, None, None], width - 1 - source_cols, source_cols)
+    # Bilinear interpolation; coordinates clipped to the image: the nearest border pixel fills in.
+    source_rows, source_cols = np.clip(source_rows, 0, height - 1), np.clip(source_cols, 0, width - 1)
+    top, left = np.floor(source_rows).astype(int), np.floor(source_cols).astype(int)
+    bottom, right = np.minimum(top + 1, height - 1), np.minimum(left + 1, width - 1)
+    down, across = (source_rows - top)[..., None], (source_cols - left)[..., None]
+    index = np.arange(count)[:, None, None]
+    out = ((images[index, top, left] * (1 - across) + images[index, top, right] * across) * (1 - down)
+           + (images[index, bottom, left] * (1 - across) + images[index, bottom, right] * across) * down)
+    out = out.astype("float32")
     return out
 
 

@@ -73,7 +73,7 @@ def _add_l1(model, l1):
 def fit_deepcorrect(
     model, images, labels, distortion, levels=None, *, epochs=10, batch_size=64,
     learning_rate=0.1, warmup_epochs=1.0, momentum=0.9, nesterov=True, l1=1e-5,
-    weight_decay=None, augment=True, recalibrate=False, seed=0, callbacks=None, verbose=0,
+    weight_decay=None, augment=True, recalibrate=False, seed=0, callbacks=None, workers=1, verbose=0,
 ):
     """Trains the trainable weights of `model` on half clean, half distorted batches.
 
@@ -104,6 +104,7 @@ def fit_deepcorrect(
             the batch statistics Finetune gets by training.
         seed: seed of the batches.
         callbacks: `keras.callbacks.Callback`s of `model.fit`.
+        workers: threads preparing batches (`keras.utils.PyDataset`).
         verbose: verbosity of `model.fit`.
 
     Returns:
@@ -123,7 +124,8 @@ def fit_deepcorrect(
     assert len(history.history["loss"]) == 1
     ```
     """
-    batches = MixedDistortionBatches(images, labels, distortion, levels, batch_size, seed, augment=augment)
+    batches = MixedDistortionBatches(images, labels, distortion, levels, batch_size, seed, augment=augment,
+                                     workers=workers)
     if recalibrate:
         recalibrate_batch_norm(model, batches)
     warmup_steps = round(warmup_epochs * len(batches))
