@@ -92,8 +92,9 @@ class Run:
         rank = chosen[:args.rank_images]
         self.rank_x, self.rank_y = train_x[rank].astype("float32"), train_y[rank]
         self.sets, self.test_y = distorted_sets(test_x, distortion, seed=seed + 100), test_y
-        curve = slice(0, args.curve_images)
-        self.curve_sets = {level: images[curve] for level, images in self.sets.items()}
+        # every k-th test image: the test images come sorted by class
+        self.curve_rows = np.linspace(0, len(test_y) - 1, min(args.curve_images, len(test_y))).astype(int)
+        self.curve_sets = {level: images[self.curve_rows] for level, images in self.sets.items()}
         self.epochs = max(1, round(args.train_samples / len(self.train_x)))
         self.rows, self.curves = {}, {}
 
@@ -111,7 +112,7 @@ class Run:
         callbacks = []
         if curve:
             steps = self.epochs * -(-len(self.train_x) // self.args.batch_size)
-            callbacks = [AccuracyCurve(self.curve_sets, self.test_y[:self.args.curve_images],
+            callbacks = [AccuracyCurve(self.curve_sets, self.test_y[self.curve_rows],
                                        max(1, steps // self.args.curve_points))]
         fit_deepcorrect(model, self.train_x, self.train_y, self.distortion, epochs=self.epochs,
                         batch_size=self.args.batch_size, learning_rate=learning_rate, warmup_epochs=warmup,
