@@ -91,6 +91,11 @@ def _decode_with_pillow(pillow_image, file, name):
             return np.asarray(image.convert("L" if grey else "RGB"))
     except FileNotFoundError:
         raise
+    except pillow_image.DecompressionBombError as error:  # a small file claiming a huge image
+        raise ValueError(
+            f"Cannot decode {name}: the image is too large ({error}). Accepted: images of at most "
+            f"{pillow_image.MAX_IMAGE_PIXELS * 2} pixels (Pillow's decompression-bomb limit)."
+        ) from None
     except (OSError, SyntaxError, ValueError) as error:  # how Pillow says a file is no image or is damaged
         raise ValueError(
             f"Cannot decode {name} as an image ({error}). Accepted: {', '.join(IMAGE_SUFFIXES)} files."

@@ -236,3 +236,163 @@ def check_choice(name, value, choices):
     if not any(_same(value, choice) for choice in choices):
         _fail(name, f"one of {', '.join(map(repr, choices))}", value)
     return value
+
+
+def check_labels(labels, classes, *, name="labels", training=False):
+    """Checks class labels: whole numbers in `[0, classes)`, returns them as an int64 array.
+
+    Fractional labels are refused rather than truncated; with `training=True`
+    labels of a single class are refused too (a classifier needs two).
+
+    Args:
+        labels: array-like (N,) of class indices (integer or whole floats).
+        classes: number of classes of the model, or `None` to check only
+            that labels are non-negative whole numbers.
+        name: what the message calls the labels (an argument or a file).
+        training: refuse a dataset whose labels are all one class.
+
+    Returns:
+        `labels` as a 1-D int64 NumPy array.
+
+    Raises:
+        ValueError: naming the offending values and the accepted range.
+
+    Example:
+
+    ```python
+    from keras_robust.validation import check_labels
+
+    assert check_labels([0, 9, 3.0], 10).tolist() == [0, 9, 3]
+    ```
+    """
+    if classes is not None:
+        classes = check_int("classes", classes, minimum=1)
+    array = np.asarray(labels)
+    accepted = "integers" + (f" in [0, {classes - 1}] (the model's {classes} classes)" if classes else " >= 0")
+    if array.dtype.kind not in "uif" or array.ndim > 1 and array.size != len(array):
+        raise ValueError(f"`{name}` must be {accepted}. Received: dtype={array.dtype}, shape={array.shape}")
+    array = array.reshape(-1)
+    if array.dtype.kind == "f":
+        bad = array[~np.isfinite(array) | (array != np.round(array))]
+        if bad.size:
+            raise ValueError(f"`{name}` must be {accepted}, not fractions (they would be truncated). Received: "
+                             f"{bad.size} such labels, e.g. {_shown(bad[:5].tolist())}")
+    array = array.astype("int64")
+    wrong = (array < 0) | (array >= classes if classes else False)
+    if wrong.any():
+        raise ValueError(f"`{name}` must be {accepted}. Received: {int(wrong.sum())} labels outside, range "
+                         f"[{array.min()}, {array.max()}], e.g. {_shown(array[wrong][:5].tolist())}")
+    if training and array.size and np.unique(array).size < 2:
+        raise ValueError(f"`{name}` must hold at least two classes to train a classifier. Received: only class "
+                         f"{array[0]} in {array.size} labels")
+    return array
+
+
+def check_pixels(images, *, name="images"):
+    """Checks raw pixel values: a non-empty numeric array, finite, in [0, 255]; returns it as an array.
+
+    NaN and infinite pixels are refused (a model would turn them into NaN
+    probabilities, a cast to uint8 into 0), as are values outside [0, 255]
+    (models take raw pixels and normalize inside).
+
+    Args:
+        images: array-like of pixels, e.g. (N, H, W, C).
+        name: what the message calls the images (an argument or a file).
+
+    Returns:
+        `images` as a NumPy array, unchanged.
+
+    Raises:
+        ValueError: naming what was received.
+
+    Example:
+
+    ```python
+    import numpy as np
+    from keras_robust.validation import check_pixels
+
+    assert check_pixels(np.zeros((1, 8, 8, 3), "uint8")).shape == (1, 8, 8, 3)
+    ```
+    """
+    array = np.asarray(images)
+    if array.dtype.kind not in "uif" or array.dtype.kind == "b":
+        raise ValueError(f"`{name}` must be numeric pixel values in [0, 255]. Received: dtype={array.dtype}")
+    if array.size == 0:
+        raise ValueError(f"`{name}` must hold at least one image. Received: shape={array.shape} (empty)")
+    if array.dtype.kind == "f":
+        finite = np.isfinite(array)
+        if not finite.all():
+            bad = array[~finite]
+            raise ValueError(f"`{name}` must be finite pixel values in [0, 255]. Received: {bad.size} non-finite "
+                             f"values ({int(np.isnan(bad).sum())} NaN, {int(np.isinf(bad).sum())} inf)")
+    if array.dtype != np.uint8 and array.size and (array.min() < 0 or array.max() > 255):
+        raise ValueError(f"`{name}` must be pixel values in [0, 255]. Received: range "
+                         f"[{array.min()}, {array.max()}]")
+    return array
+
+
+def check_dataset(images, labels, classes, *, training=False, name="dataset"):
+    """Checks labelled images before evaluation or training: `check_pixels`, then `check_labels`.
+
+    Args:
+        images: raw pixels (N, H, W[, C]).
+        labels: class indices (N,).
+        classes: the model's number of classes (labels must be below it).
+        training: also refuse labels of a single class.
+        name: what the messages call the data (e.g. a file name).
+
+    Returns:
+        `(images, labels)` as arrays, labels int64.
+
+    Raises:
+        ValueError: naming what was received.
+
+    Example:
+
+    ```python
+    import numpy as np
+    from keras_robust.validation import check_dataset
+
+    images, labels = check_dataset(np.zeros((2, 8, 8, 3), "uint8"), [0, 1], classes=10)
+    ```
+    """
+    images = check_pixels(images, name=f"images of {name}" if name != "dataset" else "images")
+    labels = check_labels(labels, classes, name=f"labels of {name}" if name != "dataset" else "labels",
+                          training=training)
+    if len(labels) != len(images):
+        raise ValueError(f"`images` and `labels` must be as many. Received: {len(images)} images, "
+                         f"{len(labels)} labels")
+    return images, labels
+
+
+def check_images(images, input_shape, *, name="images"):
+    """Checks a batch for a model taking `input_shape`: `check_pixels`, rank 4, matching sizes and channels.
+
+    Args:
+        images: raw pixels (N, H, W, C), N >= 1.
+        input_shape: `(height, width, channels)` of the model (`None` for any size).
+        name: what the message calls the images.
+
+    Returns:
+        `images` as a NumPy array.
+
+    Raises:
+        ValueError: naming the received shape and the accepted one.
+
+    Example:
+
+    ```python
+    import numpy as np
+    from keras_robust.validation import check_images
+
+    check_images(np.zeros((2, 32, 32, 3), "uint8"), (32, 32, 3))
+    ```
+    """
+    array = check_pixels(images, name=name)
+    expected = tuple(None if s is None else int(s) for s in input_shape)
+    fits = array.ndim == len(expected) + 1 and all(e is None or e == s for e, s in zip(expected, array.shape[1:]))
+    if not fits:
+        shown = "(N, " + ", ".join("any" if e is None else str(e) for e in expected) + ")"
+        raise ValueError(f"`{name}` must be a batch of shape {shown} for this model (height, width, channels). "
+                         f"Received: shape={array.shape}")
+    return array

@@ -4,11 +4,12 @@ from collections import namedtuple
 import io
 from pathlib import Path
 import tarfile
+import zlib
 
 import numpy as np
 
 from keras_robust.image_files import IMAGE_SUFFIXES, decode_image_file
-from keras_robust.validation import check_int
+from keras_robust.validation import check_int, check_labels, check_pixels
 
 LabeledImages = namedtuple("LabeledImages", ["images", "labels", "class_names"])
 LabeledImages.__doc__ = "uint8 images (N, H, W, C) in [0, 255], int labels (N,) and the class names."
@@ -44,6 +45,16 @@ def load_image_folder(folder):
 
 def load_image_archive(path, split="test"):
     """Images of an archive of `<split>/<class>/<image>` (or `<class>/<image>`) members; grey images keep 1 channel."""
+    try:
+        return _read_archive(path, split)
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
+        if isinstance(error, FileNotFoundError):
+            raise
+        raise ValueError(f"{path} is not a readable .tar/.tar.gz archive (truncated or corrupt: "
+                         f"{type(error).__name__}). Accepted: {ACCEPTED}.") from None
+
+
+def _read_archive(path, split):
     with tarfile.open(path) as archive:
         members = [m for m in archive.getmembers() if m.isfile() and m.name.lower().endswith(IMAGE_SUFFIXES)]
         parts = [Path(m.name).parts for m in members]
@@ -62,7 +73,14 @@ def load_image_archive(path, split="test"):
 
 def load_npz(path):
     """Images and labels of an .npz file with arrays `images` and `labels`."""
-    with np.load(path, allow_pickle=False) as arrays:
+    try:
+        arrays = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as error:  # never pass on NumPy's advice to allow pickles
+        if isinstance(error, FileNotFoundError):
+            raise
+        reason = "it holds pickled objects" if "pickle" in str(error) else type(error).__name__
+        raise ValueError(f"{path} is not a readable .npz file ({reason}). Accepted: {ACCEPTED}.") from None
+    with arrays:
         if not {"images", "labels"} <= set(arrays.files):
             raise ValueError(f"{path} must hold arrays 'images' and 'labels'. Received arrays: {arrays.files}")
         images, labels = arrays["images"], arrays["labels"]
@@ -74,11 +92,10 @@ def load_npz(path):
             f"{path}: 'images' must be (N, H, W[, C]) and 'labels' (N,). Received shapes: "
             f"{images.shape} and {labels.shape}"
         )
+    check_pixels(images, name=f"images of {path}")
     if images.dtype != np.uint8:
-        if images.min() < 0 or images.max() > 255:
-            raise ValueError(f"{path}: pixel values must be in [0, 255]. Received range: [{images.min()}, {images.max()}]")
         images = np.round(images).astype("uint8")
-    labels = labels.astype("int64").reshape(-1)
+    labels = check_labels(labels, len(class_names) if class_names else None, name=f"labels of {path}")
     if class_names is None:
         class_names = [str(i) for i in range(int(labels.max()) + 1)]
     return LabeledImages(images, labels, class_names)

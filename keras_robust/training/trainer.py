@@ -12,6 +12,7 @@ import tensorflow as tf
 
 from keras_robust.training import checkpoint
 from keras_robust.training.pipeline import evaluation_dataset, steps_per_epoch, training_dataset
+from keras_robust.validation import check_dataset, check_number
 
 DISTRIBUTIONS = ("mirrored", "multiworker")
 
@@ -140,6 +141,7 @@ def fit(
     """
     if epochs is not None and epochs != recipe.epochs:
         recipe = recipe.shortened(epochs)
+    check_number("learning_rate", recipe.learning_rate, minimum=0, exclusive_minimum=True)
     images, labels = train
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -153,6 +155,10 @@ def fit(
     steps = steps_per_epoch(len(images), recipe.batch_size)
     with strategy.scope():
         model = model_fn()
+        classes = int(model.output_shape[-1])
+        images, labels = check_dataset(images, labels, classes, training=True, name="the training data")
+        if validation is not None:
+            validation = check_dataset(*validation, classes, name="the validation data")
         config = {"model": model.name, "recipe": dataclasses.asdict(recipe), "seed": int(seed), "num_train": len(images)}
         config = json.loads(json.dumps(config))  # tuples become lists, as in the saved copy
         if state and state["config"] != config:
