@@ -15,6 +15,7 @@ from pathlib import Path
 
 from keras_robust.atomic import atomic_output
 from keras_robust.models import KERAS_SUFFIX, load_model
+from keras_robust.validation import check_images
 
 SERVING_DTYPES = ("float32", "uint8")
 METADATA = Path("assets.extra") / "keras_robust.json"
@@ -229,5 +230,6 @@ class Classifier:
 
     def __call__(self, images):
         """`{"logits", "probabilities"}` numpy arrays for a batch of images."""
+        images = check_images(images, self.input_shape)
         return {key: value.numpy() if hasattr(value, "numpy") else value
                 for key, value in self._run(images).items()}

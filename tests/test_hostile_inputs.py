@@ -299,3 +299,207 @@ def test_bugs_are_not_hidden_as_user_errors(monkeypatch, error):
     monkeypatch.setattr(options, "refuse_existing", broken)
     result = CliRunner().invoke(cli, ["export", "--model", "ResNet20", "-o", "x"])
     assert result.exit_code == 1 and isinstance(result.exception, type(error))
+
+
+# --- wrong results must never be silent: labels, pixels, learning rate (item 9) ----------------------------------
+
+def _npz(path, images, labels, **extra):
+    np.savez(path, images=images, labels=labels, **extra)
+    return path
+
+
+def _pixels(dtype="uint8", count=4):
+    return np.random.default_rng(0).integers(0, 256, (count, 32, 32, 3)).astype(dtype)
+
+
+BENCH = ["benchmark", "--model", "ResNet20", "--weights", "none", "--corruptions", "gaussian_noise", "--levels",
+         "1", "--quiet", "-o", "out"]
+
+
+@pytest.mark.parametrize("labels,words", [
+    ([50, 51, 52, 53], "range [50, 53]"),  # a 10-class model: refused against its classes
+    ([-5, -4, 3, 4], "range [-5, 4]"),
+    ([0.5, 1.0, 2.0, 3.0], "not fractions"),
+])
+def test_benchmark_refuses_labels_outside_the_models_classes(sandbox, labels, words):
+    _npz(sandbox.work / "bad.npz", _pixels(), np.asarray(labels))
+    sandbox(*BENCH, "--dataset", "bad.npz", says=[words, "labels", "Received"])
+    assert not (sandbox.work / "out").exists()
+
+
+@pytest.mark.parametrize("value,words", [(np.nan, "1 NaN"), (np.inf, "1 inf"), (-1.0, "range [-1.0")])
+@pytest.mark.parametrize("command", ["corrupt", "benchmark"])
+def test_non_finite_or_out_of_range_pixels_are_refused(sandbox, value, words, command):
+    images = _pixels("float32")
+    images[1, 2, 3, 0] = value
+    _npz(sandbox.work / "float.npz", images, [0, 1, 2, 3])
+    args = {"corrupt": [*CORRUPT, "--output", "out"], "benchmark": BENCH}[command]
+    sandbox(*args, "--dataset", "float.npz", says=[words, "float.npz", "Received"])
+
+
+@pytest.mark.parametrize("arrays,words", [
+    ({}, "Received arrays: []"),
+    ({"images": np.zeros((0, 32, 32, 3), "uint8"), "labels": np.zeros(0, "int64")}, "at least one image"),
+])
+def test_empty_npz_files_are_refused(sandbox, arrays, words):
+    np.savez(sandbox.work / "empty.npz", **arrays)
+    sandbox(*CORRUPT, "--dataset", "empty.npz", "--output", "out", says=[words, "empty.npz"])
+
+
+def test_an_empty_file_named_npz_is_refused(sandbox):
+    (sandbox.work / "zero.npz").write_bytes(b"")
+    sandbox(*CORRUPT, "--dataset", "zero.npz", "--output", "out", says=["zero.npz", "not a readable .npz"])
+
+
+def test_a_pickled_npz_is_refused_without_the_allow_pickle_advice(sandbox):
+    np.savez(sandbox.work / "evil.npz", images=np.array([{"x": 1}], dtype=object), labels=[0])
+    result = sandbox(*CORRUPT, "--dataset", "evil.npz", "--output", "out", says=["pickled objects", "evil.npz"])
+    assert "allow_pickle" not in result.output
+
+
+TRAIN = ["train", "--model", "LeNetA", "--epochs", "1", "--no-validation", "--quiet", "-o", "run"]
+
+
+def test_train_refuses_a_one_class_dataset(sandbox):
+    _npz(sandbox.work / "one.npz", np.zeros((8, 28, 28, 1), "uint8"), np.zeros(8, "int64"))
+    sandbox(*TRAIN, "--dataset", "one.npz", output=sandbox.work / "run", says=["at least two classes", "only class 0"])
+
+
+@pytest.mark.parametrize("rate", ["nan", "inf", "0", "-0.1"])
+def test_train_refuses_a_learning_rate_that_is_not_a_positive_number(sandbox, rate):
+    _npz(sandbox.work / "two.npz", np.zeros((8, 28, 28, 1), "uint8"), np.arange(8) % 2)
+    sandbox(*TRAIN, "--dataset", "two.npz", "--learning-rate", rate, output=sandbox.work / "run",
+            says=["`learning_rate` must be a finite number > 0", "Received: learning_rate="])
+    assert not (sandbox.work / "run" / "checkpoint.npz").exists()
+
+
+def test_fit_refuses_labels_beyond_the_models_classes(tmp_path):
+    import keras
+
+    from keras_robust.training import RECIPES, fit
+
+    def model_fn():
+        inputs = keras.Input((8, 8, 1))
+        return keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(keras.layers.Flatten()(inputs)))
+
+    images = np.zeros((6, 8, 8, 1), "uint8")
+    with pytest.raises(ValueError, match=r"labels of the training data.*\[0, 2\].*Received: 1 labels outside"):
+        fit(model_fn, (images, np.array([0, 1, 2, 0, 1, 3])), RECIPES["lenet"], tmp_path / "run", epochs=1)
+    assert not (tmp_path / "run" / "checkpoint.npz").exists()
+
+
+# --- empty, truncated, oversized and malformed inputs (item 11) ---------------------------------------------------
+
+def test_a_truncated_tar_gz_is_one_line_naming_the_file(sandbox):
+    import io
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for index in range(3):
+            data = np.random.default_rng(index).bytes(20_000)
+            member = tarfile.TarInfo(f"test/c{index}/x.png")
+            member.size = len(data)
+            archive.addfile(member, io.BytesIO(data))
+    (sandbox.work / "cut.tar.gz").write_bytes(buffer.getvalue()[: len(buffer.getvalue()) // 2])
+    result = sandbox(*CORRUPT, "--dataset", "cut.tar.gz", "--output", "out",
+                     says=["cut.tar.gz", "not a readable .tar/.tar.gz archive"])
+    assert "Aborted" not in result.output
+
+
+def _png_header(path, width, height):
+    """A PNG that claims `width` x `height` pixels in a few bytes: a decompression bomb for Pillow."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"")) +
+                     chunk(b"IEND", b""))
+    return path
+
+
+@pytest.fixture
+def tiny_keras(tmp_path):
+    import keras
+
+    inputs = keras.Input((32, 32, 3))
+    model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(inputs)))
+    path = tmp_path / "tiny.keras"
+    model.save(path)
+    return path
+
+
+def test_predict_refuses_a_decompression_bomb_png(sandbox, tiny_keras):
+    _png_header(sandbox.work / "bomb.png", 30_000, 30_000)
+    sandbox("predict", "--model", tiny_keras, "bomb.png", says=["bomb.png", "too large", "Accepted"])
+
+
+@pytest.mark.parametrize("batch,words", [
+    (np.zeros((0, 32, 32, 3), "uint8"), "at least one image"),
+    (np.zeros((2, 32, 32, 1), "uint8"), "(N, 32, 32, 3)"),
+    (np.full((1, 32, 32, 3), np.nan, "float32"), "non-finite"),
+    (np.zeros((32, 32, 3), "uint8"), "Received: shape=(32, 32, 3)"),
+])
+def test_a_classifier_refuses_empty_grey_or_nan_batches(tiny_keras, batch, words):
+    from keras_robust.export import Classifier
+
+    with pytest.raises(ValueError, match="`images` must") as caught:
+        Classifier(tiny_keras)(batch)
+    assert words in str(caught.value) and "Received" in str(caught.value)
+
+
+@pytest.mark.parametrize("content", [b"", b"PK\x03\x04 cut short", "object"])
+def test_malformed_torch_checkpoints_never_advise_weights_only_false(tmp_path, content):
+    torch = pytest.importorskip("torch")
+    from keras_robust.applications.torch_weights import read_state_dict
+
+    path = tmp_path / "bad.pth"
+    if content == "object":
+        torch.save({"state_dict": {"w": torch.zeros(2)}, "extra": Path("not a tensor")}, path)
+    else:
+        path.write_bytes(content)
+    with pytest.raises(ValueError, match="bad.pth is not a readable PyTorch checkpoint") as caught:
+        read_state_dict(str(path))
+    assert "weights_only=False" not in str(caught.value) and "Received: path=" in str(caught.value)
+
+
+# --- corrupt: empty batches, names and seeds (items 11, 12) ------------------------------------------------------
+
+@pytest.mark.parametrize("args,kwargs,words", [
+    ((np.zeros((0, 32, 32, 3), "uint8"), "fog", 1), {}, "Received: shape=(0, 32, 32, 3)"),
+    ((np.zeros((2, 32, 32, 3), "uint8"), ["fog"], 1), {}, "Received: name=['fog']"),
+    ((np.zeros((2, 32, 32, 3), "uint8"), "gaussian_noise", 1), {"seed": -1}, "`seed` must be"),
+    ((np.zeros((2, 32, 32, 3), "uint8"), "gaussian_noise", 1), {"seed": "abc"}, "Received: seed='abc'"),
+])
+def test_corrupt_refuses_empty_batches_list_names_and_bad_seeds(args, kwargs, words):
+    from keras_robust.corruptions import corrupt
+
+    with pytest.raises(ValueError) as caught:
+        corrupt(*args, **kwargs)
+    assert words in str(caught.value)
+
+
+# --- the error net covers what users cause (item 13) -------------------------------------------------------------
+
+@pytest.mark.parametrize("error,user", [
+    (TypeError("bug"), False),
+    (__import__("pickle").UnpicklingError("refused global"), True),
+    (PermissionError(13, "Permission denied: out"), True),
+    (__import__("zipfile").BadZipFile("File is not a zip file"), True),
+])
+def test_the_error_net_shows_user_errors_in_one_line_and_keeps_bugs(monkeypatch, error, user):
+    import keras_robust.cli.options as options
+
+    def failing(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(options, "refuse_existing", failing)
+    result = CliRunner().invoke(cli, ["export", "--model", "ResNet20", "-o", "x"])
+    assert result.exit_code == 1
+    if user:
+        assert result.output.startswith("Error: ") and str(error) in result.output
+    else:
+        assert isinstance(result.exception, TypeError)

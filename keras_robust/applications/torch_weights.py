@@ -38,9 +38,16 @@ def read_state_dict(path):
     elif path.endswith(TORCH_SUFFIXES):
         import torch
 
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-        state = checkpoint.get("state_dict", checkpoint)
-        state = {key: value.numpy() for key, value in state.items()}
+        try:
+            checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+            state = checkpoint.get("state_dict", checkpoint)
+            state = {key: value.numpy() for key, value in state.items()}
+        except Exception as error:  # torch's errors vary; its advice to drop weights_only is never passed on
+            raise ValueError(
+                f"{path} is not a readable PyTorch checkpoint of tensors ({type(error).__name__}: truncated, "
+                "corrupt, or holding objects other than tensors, which are never unpickled). Accepted: a file "
+                f"saved with torch.save(state_dict) or {{'state_dict': ...}}. Received: path={path}"
+            ) from None
     else:
         raise ValueError(
             "A checkpoint must be a .npz or a PyTorch "

@@ -6,6 +6,7 @@ import numpy as np
 
 from keras_robust.benchmarking import evaluation
 from keras_robust.benchmarking.report import BenchmarkResult
+from keras_robust.validation import check_dataset
 
 SEVERITIES = (1, 2, 3, 4, 5)
 SUBSETS = ("noise", "blur", "weather", "digital")
@@ -227,6 +228,7 @@ def benchmark(models=None, dataset=None, *, weights="default", split="test", lim
     images, labels, loaded, description, extra, default_baseline = _plan(
         models, dataset, weights=weights, split=split, limit=limit, seed=seed, data_dir=data_dir,
         download=download, training=training, quiet=quiet)
+    check_dataset(images, labels, min(int(m.output_shape[-1]) for m in loaded.values()), name=str(dataset or "the job"))
     chosen = resolve_baseline(default_baseline if baseline == "auto" else baseline, loaded)
     if chosen == "alexnet-cifar10" and sorted(levels) != list(SEVERITIES):
         chosen = None  # the default AlexNet baseline needs every severity: report unnormalised values

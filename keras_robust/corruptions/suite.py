@@ -36,12 +36,12 @@ _CORRUPTIONS = {
     "frost": _Corruption(weather.frost, needs_colour=True),
     "fog": _Corruption(weather.fog),
     "spatter": _Corruption(spatter.spatter, needs_colour=True),
-    "brightness": _Corruption(weather.brightness, needs_colour=True),
+    "brightness": _Corruption(weather.brightness, on_uint8=True, needs_colour=True),
     "contrast": _Corruption(digital.contrast, on_uint8=True),
     "elastic_transform": _Corruption(digital.elastic_transform),
     "pixelate": _Corruption(digital.pixelate, on_uint8=True),
     "jpeg_compression": _Corruption(digital.jpeg_compression, on_uint8=True),
-    "saturate": _Corruption(digital.saturate, needs_colour=True),
+    "saturate": _Corruption(digital.saturate, on_uint8=True, needs_colour=True),
 }
 
 
@@ -107,12 +107,17 @@ def corrupt(images, name, severity, *, preset="cifar", seed=0):
     step = -(-n // -(-n * h * w * c // _CHUNK_VALUES))
     starts = range(0, n, step)
     # one random stream per chunk, fixed by the seed and the chunking alone: the bytes do not depend on the threads
-    streams = np.random.default_rng(seed).spawn(len(starts))
+    try:
+        streams = np.random.default_rng(seed).spawn(len(starts))
+    except (TypeError, ValueError):
+        raise ValueError(f"`seed` must be a non-negative integer. Received: seed={seed!r}") from None
 
     def corrupt_chunk(start, rng):
         chunk = images[start : start + step]
         if corruption.on_uint8:
             result = function(chunk, params, rng)
+            if grey:
+                result = np.floor(color.luma(result.astype(np.float32) / 255) * 255 + _TRUNCATION_SLACK).astype(np.uint8)
         else:
             result = function(chunk.astype(np.float32) / 255, params, rng)
             if grey:
@@ -169,6 +174,8 @@ def _check_images(images):
         raise ValueError(
             f"`images` must have rank 4 (N, H, W, C). Received: shape={images.shape}; accepted: a batch, e.g. images[None]."
         )
+    if len(images) == 0:
+        raise ValueError(f"`images` must hold at least one image. Received: shape={images.shape} (empty batch)")
     if images.shape[-1] not in (1, 3):
         raise ValueError(f"`images` must have 1 or 3 channels. Received: shape={images.shape}; accepted: C in (1, 3).")
     if min(images.shape[1:3]) < 8:
@@ -177,7 +184,7 @@ def _check_images(images):
 
 
 def _check_name(name):
-    if name not in _CORRUPTIONS:
+    if not isinstance(name, str) or name not in _CORRUPTIONS:
         raise ValueError(f"Unknown corruption. Received: name={name!r}; accepted: {', '.join(names())}.")
     return _CORRUPTIONS[name]
 

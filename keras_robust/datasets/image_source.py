@@ -4,6 +4,7 @@ from collections import namedtuple
 import io
 from pathlib import Path
 import tarfile
+import zipfile
 import zlib
 
 import numpy as np
@@ -74,17 +75,18 @@ def _read_archive(path, split):
 def load_npz(path):
     """Images and labels of an .npz file with arrays `images` and `labels`."""
     try:
-        arrays = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as error:  # never pass on NumPy's advice to allow pickles
+        with np.load(path, allow_pickle=False) as arrays:
+            files = list(arrays.files)
+            if {"images", "labels"} <= set(files):
+                images, labels = arrays["images"], arrays["labels"]
+                class_names = [str(n) for n in arrays["class_names"]] if "class_names" in files else None
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:  # never NumPy's advice to allow pickles
         if isinstance(error, FileNotFoundError):
             raise
         reason = "it holds pickled objects" if "pickle" in str(error) else type(error).__name__
         raise ValueError(f"{path} is not a readable .npz file ({reason}). Accepted: {ACCEPTED}.") from None
-    with arrays:
-        if not {"images", "labels"} <= set(arrays.files):
-            raise ValueError(f"{path} must hold arrays 'images' and 'labels'. Received arrays: {arrays.files}")
-        images, labels = arrays["images"], arrays["labels"]
-        class_names = [str(n) for n in arrays["class_names"]] if "class_names" in arrays.files else None
+    if not {"images", "labels"} <= set(files):
+        raise ValueError(f"{path} must hold arrays 'images' and 'labels'. Received arrays: {files}")
     if images.ndim == 3:
         images = images[..., None]
     if images.ndim != 4 or len(images) != len(labels):
