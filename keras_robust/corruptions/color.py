@@ -1,8 +1,17 @@
-"""Colour operations on ``[0, 1]`` RGB batches: HSV value and saturation changes, luma."""
+"""Colour operations: luma of ``[0, 1]`` RGB batches; HSV value and saturation changes of uint8 RGB batches.
+
+The two HSV changes never convert to HSV: a pixel's result depends on its value ``V`` (largest channel), its
+minimum ``M`` and the channel itself, so a table over ``(V, M)`` or ``(V, channel)``, built once per parameter from
+256 × 256 entries, turns each into a few uint8 passes and one gather (no float image, no per-pixel division).
+"""
+
+import functools
 
 import numpy as np
 
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)  # ITU-R BT.601, as OpenCV's RGB2GRAY
+_SLACK = 1e-3  # float round-off must not turn 100.0 into 99 when truncating like np.uint8
+_LEVELS = np.arange(256)
 
 
 def luma(images):
@@ -10,26 +19,72 @@ def luma(images):
     return images @ LUMA[:, None]
 
 
-def shift_value(images, offset):
-    """Adds ``offset`` to the HSV value (clipped to 1), keeping hue and saturation, like skimage's HSV round trip."""
-    value = images.max(axis=-1, keepdims=True)
-    shifted = np.minimum(value + offset, 1.0)
-    # scaling by v'/v keeps hue and saturation; black pixels (v = 0, s = 0) become grey v'
-    ratio = np.divide(shifted, value, out=np.zeros_like(value), where=value > 0)
-    return np.where(value > 0, images * ratio, shifted)
+def shift_value(pixels, offset):
+    """Adds ``offset`` to the HSV value (clipped to 1) of uint8 RGB pixels, keeping hue and saturation, like skimage's
+    HSV round trip: every channel is scaled by ``v' / v``; black pixels (``v = 0``) become grey ``v'``.
 
-
-def scale_saturation(images, factor, offset):
-    """Sets the HSV saturation to ``clip(s * factor + offset, 0, 1)``, keeping hue and value.
-
-    Every channel is ``v (1 - s w)`` with ``w = (v - channel) / (v - min)`` fixed by the hue; grey pixels have hue 0
-    (red) in skimage, so a positive offset tints them red exactly as the reference generators do.
+    The result of a channel depends on the channel and ``v`` alone: one 256 × 256 table, the same float32
+    arithmetic as scaling ``[0, 1]`` floats, so the bytes equal the float computation's.
     """
-    value = images.max(axis=-1, keepdims=True)
-    delta = value - images.min(axis=-1, keepdims=True)
-    safe_value = np.where(value > 0, value, 1)
-    saturation = np.where(value > 0, delta / safe_value, 0)
+    value, _ = _value_and_minimum(pixels, minimum=False)
+    table, base = _value_table(float(offset)), np.left_shift(value, 8, dtype=np.uint16)
+    out = np.empty_like(pixels)
+    # channel by channel: numpy broadcasts over a last axis of 3 an order of magnitude more slowly
+    for channel in range(3):
+        out[..., channel] = table.take(base | pixels[..., channel])
+    return out
+
+
+@functools.lru_cache(maxsize=16)
+def _value_table(offset):
+    levels = _LEVELS.astype(np.float32) / 255
+    value, channel = levels[:, None], levels[None, :]
+    shifted = np.minimum(value + np.float32(offset), np.float32(1))
+    ratio = np.divide(shifted, value, out=np.zeros_like(value), where=value > 0)
+    scaled = np.where(value > 0, channel * ratio, shifted)
+    return _truncate(scaled).reshape(-1)
+
+
+def scale_saturation(pixels, factor, offset):
+    """Sets the HSV saturation of uint8 RGB pixels to ``clip(s * factor + offset, 0, 1)``, keeping hue and value.
+
+    Every channel ``c`` becomes ``v - g (v - c)`` with ``g = s' v / (v - m)`` fixed by ``(v, m)`` (tabulated). Grey
+    pixels have hue 0 (red) in skimage, so a positive offset tints them red exactly as the reference generators do.
+    """
+    value, minimum = _value_and_minimum(pixels)
+    gain = _saturation_table(float(factor), float(offset)).take(np.left_shift(value, 8, dtype=np.uint16) | minimum)
+    value_float = value.astype(np.float32)
+    out = np.empty_like(pixels)
+    result = np.empty(value.shape, np.float32)
+    for channel in range(3):
+        np.subtract(value, pixels[..., channel], out=result, dtype=np.float32)
+        result *= gain
+        np.subtract(value_float, result, out=result)
+        result += _SLACK
+        out[..., channel] = result  # in [0, 255.001]: the cast truncates, as the generators' np.uint8
+    new_grey = min(max(offset, 0.0), 1.0)
+    if new_grey > 0:
+        grey = value == minimum
+        out[grey, 1:] = np.floor(value[grey, None] * (1 - new_grey) + _SLACK).astype(np.uint8)
+    return out
+
+
+def _value_and_minimum(pixels, minimum=True):
+    """Largest and (when asked) smallest channel of uint8 RGB pixels, ``(N, H, W)`` each."""
+    red, green, blue = pixels[..., 0], pixels[..., 1], pixels[..., 2]
+    return np.maximum(np.maximum(red, green), blue), np.minimum(np.minimum(red, green), blue) if minimum else None
+
+
+@functools.lru_cache(maxsize=16)
+def _saturation_table(factor, offset):
+    value, minimum = np.meshgrid(_LEVELS.astype(np.float64), _LEVELS.astype(np.float64), indexing="ij")
+    delta = value - minimum
+    saturation = np.divide(delta, value, out=np.zeros_like(value), where=value > 0)
     new_saturation = np.clip(saturation * factor + offset, 0, 1)
-    red_hue = np.array([0, 1, 1], images.dtype)
-    weights = np.where(delta > 0, (value - images) / np.where(delta > 0, delta, 1), red_hue)
-    return value * (1 - new_saturation * weights)
+    gain = np.divide(new_saturation * value, delta, out=np.zeros_like(value), where=delta > 0)
+    return gain.astype(np.float32).reshape(-1)
+
+
+def _truncate(values):
+    """``[0, 1]`` floats to uint8 levels, truncated like the generators' ``np.uint8(255 * x)``."""
+    return np.floor(np.clip(values, 0, 1) * np.float32(255) + np.float32(_SLACK)).astype(np.uint8)

@@ -1,4 +1,4 @@
-"""Digital corruptions: contrast, elastic transform, saturate (``[0, 1]`` floats), pixelate and JPEG (uint8)."""
+"""Digital corruptions: contrast, elastic transform (``[0, 1]`` floats), saturate, pixelate and JPEG (uint8)."""
 
 import functools
 
@@ -20,8 +20,9 @@ def contrast(pixels, factor, rng):
     return table.reshape(-1)[offsets + pixels]
 
 
-def saturate(images, params, rng):
-    return color.scale_saturation(images, *params)
+def saturate(pixels, params, rng):
+    """HSV saturation ``s * factor + offset`` of uint8 RGB pixels (uint8 out)."""
+    return color.scale_saturation(pixels, *params)
 
 
 def pixelate(pixels, factor, rng):

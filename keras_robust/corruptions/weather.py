@@ -1,4 +1,4 @@
-"""Weather corruptions on ``[0, 1]`` float RGB batches: snow, frost, fog, brightness (spatter: ``spatter.py``)."""
+"""Weather corruptions on ``[0, 1]`` float RGB batches: snow, frost, fog; brightness on uint8 (spatter: ``spatter.py``)."""
 
 import functools
 from importlib import resources
@@ -11,8 +11,9 @@ from keras_robust.corruptions import color, filters, geometry
 FROST_TEXTURES = ("frost1.png", "frost2.png", "frost3.png", "frost4.jpg", "frost5.jpg")
 
 
-def brightness(images, offset, rng):
-    return color.shift_value(images, offset)
+def brightness(pixels, offset, rng):
+    """HSV value + ``offset`` of uint8 RGB pixels (uint8 out)."""
+    return color.shift_value(pixels, offset)
 
 
 def snow(images, params, rng):
