@@ -157,4 +157,8 @@ def test_default_job_pretrained_resnets_on_the_embedded_cifar_sample(tmp_path):
         assert set(model["errors"]) == {"fog", "gaussian_noise"}
     assert report["models"]["ResNet20"]["mCE"] == pytest.approx(100)
     assert "normalised by ResNet20" in (out / "report.md").read_text()
+    times = report["timings"]  # measured in this run, stated in the report
+    assert 0 < times["corruption"] <= times["wall"] and 0 < times["inference"] <= times["wall"]
+    assert f"Time: corrupting {times['corruption']:.1f} s, inference {times['inference']:.1f} s" in (
+        out / "report.md").read_text()
     assert sorted(p.name for p in out.glob("*.png")) == ["accuracy_vs_severity.png", "error_per_corruption.png"]

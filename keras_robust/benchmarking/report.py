@@ -11,6 +11,9 @@ LEVEL_TITLES = {"gaussian_noise_variance": "Gaussian noise σ² (Fig. 4)",
                 "contrast_poisson": "contrast C + Poisson (Fig. 5)"}
 
 
+TIMING_KEYS = ("corruption", "inference", "wall")
+
+
 def _number(value, digits=2):
     return "–" if value is None else f"{value:.{digits}f}"
 
@@ -48,6 +51,9 @@ class BenchmarkResult(Result):
         preset: corruption parameter preset; seed: seed of the corruptions.
         notes: sentences printed under the summary (what the data and the
             normalisation mean).
+        timings: seconds of the run, `{"corruption": ..., "inference": ...,
+            "wall": ...}` (`keras_robust.benchmarking.evaluation.Timings`),
+            or `None` when not measured.
 
     Example:
 
@@ -61,7 +67,7 @@ class BenchmarkResult(Result):
     """
 
     def __init__(self, models, *, dataset, corruptions, levels, baseline=None, images=None, image_shape=None,
-                 preset="cifar", seed=0, notes=()):
+                 preset="cifar", seed=0, notes=(), timings=None):
         self.models = models
         self.dataset = dataset
         self.corruptions = list(corruptions)
@@ -72,6 +78,7 @@ class BenchmarkResult(Result):
         self.preset = preset
         self.seed = seed
         self.notes = list(notes)
+        self.timings = None if timings is None else {k: float(timings[k]) for k in TIMING_KEYS}
 
     def error(self, model, group=None, level=None):
         """Error in % of `model`: clean (`group=None`), at one level, or averaged over the levels of `group`."""
@@ -138,6 +145,16 @@ class BenchmarkResult(Result):
             )
         return " ".join(sentences)
 
+    def timing_sentence(self):
+        """The corruption, inference and wall times of the run, in words (empty when not measured)."""
+        if not self.timings:
+            return ""
+        t = self.timings
+        ratio = t["wall"] / max(t["corruption"], t["inference"], 1e-9)
+        return (f"Time: corrupting {t['corruption']:.1f} s, inference {t['inference']:.1f} s, wall "
+                f"{t['wall']:.1f} s, {ratio:.2f}× the larger of the two (the sum when corrupting and inference "
+                "take turns; loading the data and models and drawing the figures not included).")
+
     def to_markdown(self):
         """The report: Table-2 and Table-3 style tables, the notes, level tables and the verdict."""
         parts = [f"# Robustness benchmark\n\nData: {self.dataset}, {self.images} images; corruptions of the "
@@ -147,13 +164,15 @@ class BenchmarkResult(Result):
         for group in self.extra_groups:
             parts.append(f"## {LEVEL_TITLES.get(group, group)}, accuracy\n\n" + self.level_table(group))
         parts.append("**" + self.verdict() + "**")
+        parts += [self.timing_sentence()] if self.timings else []
         return "\n\n".join(parts) + "\n"
 
     def to_dict(self):
         """Every setting and measurement, plus the verdict."""
         return {"dataset": self.dataset, "images": self.images, "image_shape": self.image_shape,
                 "corruptions": self.corruptions, "levels": self.levels, "preset": self.preset, "seed": self.seed,
-                "baseline": self.baseline, "notes": self.notes, "verdict": self.verdict(), "models": self.models}
+                "baseline": self.baseline, "notes": self.notes, "verdict": self.verdict(), "models": self.models,
+                "timings": self.timings}
 
     @classmethod
     def from_dict(cls, data):
@@ -164,7 +183,8 @@ class BenchmarkResult(Result):
         models = {name: {**r, "errors": {g: {_level_key(str(k)): e for k, e in levels.items()}
                                          for g, levels in r["errors"].items()}}
                   for name, r in data["models"].items()}
-        settings = {k: data[k] for k in ("baseline", "images", "image_shape", "preset", "seed", "notes") if k in data}
+        settings = {k: data[k] for k in ("baseline", "images", "image_shape", "preset", "seed", "notes", "timings")
+                    if k in data}
         return cls(models, dataset=data.get("dataset", ""), corruptions=data["corruptions"], levels=data["levels"],
                    **settings)
 
