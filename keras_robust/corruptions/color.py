@@ -48,19 +48,19 @@ def _value_table(offset):
 def scale_saturation(pixels, factor, offset):
     """Sets the HSV saturation of uint8 RGB pixels to ``clip(s * factor + offset, 0, 1)``, keeping hue and value.
 
-    Every channel ``c`` becomes ``v - g (v - c)`` with ``g = s' v / (v - m)`` fixed by ``(v, m)`` (tabulated). Grey
+    Every channel ``c`` becomes ``v - g (v - c)`` with ``g = s' v / (v - m)`` fixed by ``(v, m)``: two tabulated
+    numbers per pixel and one multiply-add per channel. Grey
     pixels have hue 0 (red) in skimage, so a positive offset tints them red exactly as the reference generators do.
     """
     value, minimum = _value_and_minimum(pixels)
-    gain = _saturation_table(float(factor), float(offset)).take(np.left_shift(value, 8, dtype=np.uint16) | minimum)
-    value_float = value.astype(np.float32)
+    index = np.left_shift(value, 8, dtype=np.intp) | minimum
+    gain_table, base_table = _saturation_tables(float(factor), float(offset))
+    gain, base = gain_table.take(index), base_table.take(index)
     out = np.empty_like(pixels)
     result = np.empty(value.shape, np.float32)
     for channel in range(3):
-        np.subtract(value, pixels[..., channel], out=result, dtype=np.float32)
-        result *= gain
-        np.subtract(value_float, result, out=result)
-        result += _SLACK
+        np.multiply(pixels[..., channel], gain, out=result, dtype=np.float32)
+        result += base
         out[..., channel] = result  # in [0, 255.001]: the cast truncates, as the generators' np.uint8
     new_grey = min(max(offset, 0.0), 1.0)
     if new_grey > 0:
@@ -76,13 +76,14 @@ def _value_and_minimum(pixels, minimum=True):
 
 
 @functools.lru_cache(maxsize=16)
-def _saturation_table(factor, offset):
+def _saturation_tables(factor, offset):
+    """``g`` and ``v (1 - g) + slack`` over ``(v, m)`` (flat, float32): a channel ``c`` becomes ``g c + v (1 - g)``."""
     value, minimum = np.meshgrid(_LEVELS.astype(np.float64), _LEVELS.astype(np.float64), indexing="ij")
     delta = value - minimum
     saturation = np.divide(delta, value, out=np.zeros_like(value), where=value > 0)
     new_saturation = np.clip(saturation * factor + offset, 0, 1)
     gain = np.divide(new_saturation * value, delta, out=np.zeros_like(value), where=delta > 0)
-    return gain.astype(np.float32).reshape(-1)
+    return gain.astype(np.float32).reshape(-1), (value * (1 - gain) + _SLACK).astype(np.float32).reshape(-1)
 
 
 def _truncate(values):
