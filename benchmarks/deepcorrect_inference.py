@@ -42,6 +42,8 @@ def parse():
     parser.add_argument("--batches", default="1,256", help="comma-separated batch sizes")
     parser.add_argument("--train-batch", type=int, default=64)
     parser.add_argument("--seconds", type=float, default=0.5, help="least time per model per round and batch")
+    parser.add_argument("--xla", action="store_true",
+                        help="compile every model, the base included, with jit_compile=True (XLA) for predict")
     return parser.parse_args()
 
 
@@ -84,9 +86,26 @@ def alternated(runs, rounds, seconds):
     return {name: float(np.median(values)) for name, values in ratios.items()}
 
 
-def predictor(model, batch):
-    images = np.random.default_rng(0).uniform(0, 255, (batch, 32, 32, 3)).astype("float32")
+def predictor(model, batch, xla=False):
+    images = np.random.default_rng(0).uniform(0, 255, (batch, *model.inputs[0].shape[1:])).astype("float32")
+    if xla:
+        model.compile(jit_compile=True)
     return lambda: model.predict_on_batch(images)
+
+
+def conv_rates(batch, rounds, seconds):
+    """Multiply-adds per second of one 3×3 convolution + ReLU at ResNet20's and the units' shapes (32×32 maps)."""
+    shapes = {"ResNet20 16→16": (16, 16), "Deepcorr unit 12→12": (12, 12), "Deepcorr-b unit 6→6": (6, 6)}
+    runs, macs = {}, {}
+    for name, (channels, filters) in shapes.items():
+        conv = keras.layers.Conv2D(filters, 3, padding="same", activation="relu")
+        model = keras.Sequential([keras.Input((32, 32, channels)), conv])
+        runs[name] = predictor(model, batch)
+        macs[name] = batch * 32 * 32 * 9 * channels * filters
+    ratios = alternated(runs, rounds, seconds)
+    seconds_first = timer(runs[next(iter(runs))], seconds)
+    return {name: (ratios[name], macs[name] / (ratios[name] * seconds_first) / 1e9) for name in runs}
+
 
 
 def trainer(model, batch):
@@ -98,6 +117,15 @@ def trainer(model, batch):
     return lambda: model.train_on_batch(images, labels)
 
 
+def only_classifier(model):
+    """A copy of `model` whose last layer alone is trainable: the step's cost without the units' weight gradients."""
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    for layer in copy.layers:
+        layer.trainable = layer is copy.layers[-1]
+    return copy
+
+
 def main():
     args = parse()
     base = ResNet20(weights=None)
@@ -107,9 +135,12 @@ def main():
     for name, model in trained.items():
         models[f"{name} training form"] = model
         models[f"{name} inference form"] = optimize_for_inference(model)
-    print(f"backend {keras.backend.backend()}, {args.rounds} alternated rounds, medians of per-round ratios")
+    merged = "Deepcorr-rc, pairs merged (`merge_pairs=\"always\"`)"
+    models[f"{merged} inference form"] = optimize_for_inference(trained["Deepcorr-rc"], merge_pairs="always")
+    print(f"backend {keras.backend.backend()}, {args.rounds} alternated rounds, medians of per-round ratios"
+          + (", every model compiled with XLA" if args.xla else ""))
     batches = [int(b) for b in args.batches.split(",")]
-    results = {b: alternated({n: predictor(m, b) for n, m in models.items()}, args.rounds, args.seconds)
+    results = {b: alternated({n: predictor(m, b, args.xla) for n, m in models.items()}, args.rounds, args.seconds)
                for b in batches}
     header = "| model | FLOPs ratio | " + " | ".join(
         f"time ratio, batch {b}, training form | time ratio, batch {b}, inference form" for b in batches) + " |"
@@ -120,8 +151,14 @@ def main():
                  for b in batches]
         paper = " | ".join(f"{r:.2f}" for r in PAPER_RATIOS[name])
         print(f"| {name} | {count_flops(model) / base_flops:.2f} | " + " | ".join(cells) + f" | {paper} |")
+    print(f"| {merged} | {count_flops(trained['Deepcorr-rc']) / base_flops:.2f} | " + " | ".join(
+        f"- | {results[b][f'{merged} inference form']:.2f}" for b in batches) + " | - | - |")
+    rates = conv_rates(max(batches), args.rounds, args.seconds)
+    print("\none 3×3 convolution + ReLU on 32×32 maps, batch " + str(max(batches)) + ": " + ", ".join(
+        f"{n}: time {r:.2f}× ResNet20's, {g:.1f} GMAC/s" for n, (r, g) in rates.items()))
 
-    steps = {"Finetune": finetune_copy(base), "Deepcorr": trained["Deepcorr"], "Deepcorr-b": trained["Deepcorr-b"]}
+    steps = {"Finetune": finetune_copy(base), "Deepcorr": trained["Deepcorr"], "Deepcorr-b": trained["Deepcorr-b"],
+             "Deepcorr, only the classifier trainable": only_classifier(trained["Deepcorr"])}
     step_ratios = alternated({n: trainer(m, args.train_batch) for n, m in steps.items()},
                              args.rounds, args.seconds)
     print(f"\ntraining step (batch {args.train_batch}) relative to Finetune: "

@@ -63,3 +63,17 @@ def test_pairs_are_merged_back_where_the_pair_costs_more():
     cheap = keras.Model(inputs, layers.GlobalAveragePooling2D()(decompose_conv(conv, rank=2)(inputs)))
     kept = optimize_for_inference(cheap)
     assert [l.name for l in kept.layers if isinstance(l, layers.Conv2D)] == ["conv_vertical", "conv_horizontal"]
+
+
+def test_merge_pairs_always_merges_every_pair_with_the_same_predictions():
+    inputs = keras.Input((10, 10, 4))
+    conv = layers.Conv2D(4, 3, padding="same", name="conv")
+    randomized(keras.Model(inputs, conv(inputs)))
+    cheap = keras.Model(inputs, layers.GlobalAveragePooling2D()(decompose_conv(conv, rank=2)(inputs)))
+    merged = optimize_for_inference(cheap, merge_pairs="always")
+    assert [l.name for l in merged.layers if isinstance(l, layers.Conv2D)] == ["conv"]
+    x = np.random.default_rng(0).uniform(0, 1, (3, 10, 10, 4)).astype("float32")
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(merged(x)), keras.ops.convert_to_numpy(cheap(x)),
+                               rtol=1e-4, atol=1e-6)
+    with pytest.raises(ValueError, match="merge_pairs"):
+        optimize_for_inference(cheap, merge_pairs="sometimes")

@@ -5,6 +5,7 @@ import numpy as np
 
 from keras_robust.graph import as_functional, clone, copy_layer, fold_batch_normalization
 from keras_robust.layers import ChannelCorrection
+from keras_robust.validation import check_choice
 
 
 def _to_numpy(weight):
@@ -42,15 +43,15 @@ def _merged(vertical, horizontal, input_shape, name):
     return _built(horizontal, input_shape, weights, **config)
 
 
-def _convolutions(layers, x, prefix):
-    """Applies `layers` (Conv2Ds) to `x`, a k×1/1×k pair merged back to k×k when that costs no more."""
-    if _spatial_pair(layers):
+def _convolutions(layers, x, prefix, merge_pairs="flops"):
+    """Applies `layers` (Conv2Ds) to `x`, a k×1/1×k pair merged back to k×k as `merge_pairs` says."""
+    if _spatial_pair(layers) and merge_pairs != "never":
         vertical, horizontal = layers
         k_h, k_w = vertical.kernel_size[0], horizontal.kernel_size[1]
         channels, rank, filters = x.shape[-1], vertical.filters, horizontal.filters
         # per output position of the vertical convolution (rows already strided)
         pair = k_h * channels * rank + k_w * rank * filters / horizontal.strides[1]
-        if pair >= k_h * k_w * channels * filters / horizontal.strides[1]:
+        if merge_pairs == "always" or pair >= k_h * k_w * channels * filters / horizontal.strides[1]:
             return _merged(vertical, horizontal, x.shape, f"{prefix}{horizontal.name.removesuffix('_horizontal')}")(x)
     for layer in layers:
         x = _built(layer, x.shape, layer.get_weights(), name=f"{prefix}{layer.name}")(x)
@@ -62,7 +63,7 @@ def _norm_relu(norm, x, name):
     return keras.layers.ReLU(name=f"{name}_relu")(x)
 
 
-def _plain_correction(correction, x):
+def _plain_correction(correction, x, merge_pairs):
     """`correction(x)` as plain layers on every channel: zero weights for the channels it leaves alone.
 
     The first 1×1 convolution reads all channels (zero rows for those not
@@ -81,7 +82,7 @@ def _plain_correction(correction, x):
     if reduce_norm is not None:
         y = _norm_relu(reduce_norm, y, f"{prefix}reduce_norm")
     for index, (convs, norm) in enumerate(zip(unit.stage_convs, unit.stage_norms)):
-        y = _norm_relu(norm, _convolutions(convs, y, prefix), f"{prefix}norm_{index}")
+        y = _norm_relu(norm, _convolutions(convs, y, prefix, merge_pairs), f"{prefix}norm_{index}")
     expand = unit.expand
     kernel = np.zeros((1, 1, expand.kernel.shape[2], width), "float32")
     kernel[..., channels] = _to_numpy(expand.kernel)
@@ -92,15 +93,18 @@ def _plain_correction(correction, x):
     return keras.layers.Add(name=f"{prefix}add")([x, y])
 
 
-def _inference_replacement(layer):
-    if isinstance(layer, ChannelCorrection):
-        return lambda x, **kwargs: _plain_correction(layer, x)
-    if isinstance(layer, keras.Sequential) and all(type(l) is keras.layers.Conv2D for l in layer.layers):
-        return lambda x, **kwargs: _convolutions(layer.layers, x, "")
-    return None
+def _inference_replacement(merge_pairs):
+    def replace(layer):
+        if isinstance(layer, ChannelCorrection):
+            return lambda x, **kwargs: _plain_correction(layer, x, merge_pairs)
+        if isinstance(layer, keras.Sequential) and all(type(l) is keras.layers.Conv2D for l in layer.layers):
+            return lambda x, **kwargs: _convolutions(layer.layers, x, "", merge_pairs)
+        return None
+
+    return replace
 
 
-def optimize_for_inference(model, name=None):
+def optimize_for_inference(model, name=None, merge_pairs="flops"):
     """The inference form of a (DeepCorrect) model: the same predictions, plain and cheaper layers.
 
     Every `ChannelCorrection` becomes plain layers acting on all channels
@@ -111,8 +115,8 @@ def optimize_for_inference(model, name=None):
     one convolution with the normalization folded in
     (`keras_robust.graph.fold_batch_normalization`). The k×1 then 1×k pairs
     of rank-constrained models (`decompose_conv`, rank-constrained units)
-    are inlined, and merged back into one k×k convolution where the pair
-    costs at least as many multiply-adds. The predictions equal the model's
+    are inlined, and merged back into one k×k convolution as `merge_pairs`
+    says. The predictions equal the model's
     (inference mode) up to float32 round-off. Other models get the same
     folding. The result is for inference: it shares no layer with `model`.
 
@@ -120,6 +124,11 @@ def optimize_for_inference(model, name=None):
         model: a functional or Sequential model, e.g. from
             `build_deepcorrect` or `to_rank_constrained`.
         name: name of the new model (default: `<model name>_inference`).
+        merge_pairs: `"flops"` merges a k×1/1×k pair back into one k×k
+            convolution where the pair costs at least as many multiply-adds,
+            `"always"` merges every pair (fewer, larger convolutions: faster
+            on CPUs where a small convolution's time follows the size of its
+            activations rather than its multiply-adds), `"never"` keeps them.
 
     Returns:
         A new functional `keras.Model`.
@@ -138,7 +147,8 @@ def optimize_for_inference(model, name=None):
     np.testing.assert_allclose(fast(images), corrected(images), atol=1e-5)
     ```
     """
-    plain = clone(as_functional(model), replace=_inference_replacement)
+    check_choice("merge_pairs", merge_pairs, ("flops", "always", "never"))
+    plain = clone(as_functional(model), replace=_inference_replacement(merge_pairs))
     folded, _ = fold_batch_normalization(plain)
     folded.name = name or f"{model.name}_inference"
     return folded
