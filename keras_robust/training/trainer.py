@@ -52,6 +52,42 @@ def is_chief(cluster_resolver):
     return task_type == "chief" or (task_type == "worker" and task_id == 0 and "chief" not in cluster)
 
 
+def _multi_worker_workarounds(model, strategy):
+    """Work around keras-team/keras#20585 (tensorflow/tensorflow#72388) for two or more workers.
+
+    Keras 3.15 fails twice under `MultiWorkerMirroredStrategy` with more than
+    one worker: (1) it builds the model before `fit` by passing the first
+    distributed batch (a tuple of `PerReplica` values) to `strategy.reduce`,
+    which takes single values only ("Attempt to convert a value (PerReplica...)
+    to a Tensor"): the build needs shapes only, so it is done here on the first
+    local replica's batch; (2) it reduces the scalar logs (loss, metrics) with
+    `strategy.reduce("MEAN", value, axis=0)` ("Invalid reduction dimension 0
+    for input with 0 dimensions"): each step returns its logs with a leading
+    axis of length 1, which that reduction averages over the workers.
+    Gradients are summed over all workers by the optimizer, as before.
+    """
+    cluster = strategy.cluster_resolver.cluster_spec().as_dict() if strategy.cluster_resolver else {}
+    if len(cluster.get("chief", [])) + len(cluster.get("worker", [])) < 2:
+        return
+    for step in ("train_step", "test_step"):
+        def with_axis(data, step=getattr(model, step)):
+            return keras.tree.map_structure(lambda value: tf.reshape(value, [1]), step(data))
+
+        setattr(model, step, with_axis)
+
+    def build(iterator=None, data_batch=None):
+        if iterator is not None:
+            for _, _, batches in iterator:
+                data_batch = keras.tree.map_structure(
+                    lambda x: strategy.experimental_local_results(x)[0]
+                    if isinstance(x, tf.distribute.DistributedValues) else x, next(batches))
+                break
+        with strategy.scope():
+            model._symbolic_build(data_batch=data_batch)
+
+    model._maybe_symbolic_build = build
+
+
 class EpochCheckpoint(keras.callbacks.Callback):
     """At each epoch end: the CSV log row, `last.keras`, `best.keras`, then the checkpoint."""
 
@@ -182,6 +218,7 @@ def fit(
         output_dir, recipe, config=config, monitor=monitor, best=state["best"] if state else -np.inf,
         rows=rows, write=is_chief(strategy.cluster_resolver),
     )
+    _multi_worker_workarounds(model, strategy)
     if start_epoch < recipe.epochs:
         dataset = training_dataset(
             images, labels, recipe.batch_size, epochs=recipe.epochs, seed=seed, start_epoch=start_epoch,
