@@ -503,3 +503,16 @@ def test_the_error_net_shows_user_errors_in_one_line_and_keeps_bugs(monkeypatch,
         assert result.output.startswith("Error: ") and str(error) in result.output
     else:
         assert isinstance(result.exception, TypeError)
+
+
+def test_a_grey_input_shape_is_refused_by_an_rgb_builder():
+    from keras_robust.applications import ResNet20
+
+    with pytest.raises(ValueError, match=r"3 channel\(s\).*Received: input_shape=\(32, 32, 1\)"):
+        ResNet20(weights=None, input_shape=(32, 32, 1))
+
+
+def test_train_refuses_grey_images_for_an_rgb_builder(sandbox):
+    _npz(sandbox.work / "grey.npz", np.zeros((8, 32, 32, 1), "uint8"), np.arange(8) % 2)
+    sandbox(*TRAIN[:2], "ResNet20", *TRAIN[3:], "--dataset", "grey.npz", output=sandbox.work / "run",
+            says=["3 channel(s)", "Received: input_shape=(32, 32, 1)"])

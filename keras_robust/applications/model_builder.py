@@ -176,6 +176,10 @@ def build_classifier(
     inputs, image = model_inputs(input_tensor, input_shape, default_shape, weights)
     if image is None:
         image = inputs
+    if image.shape[-1] not in (None, len(mean)):  # a grey input would broadcast to colour only when called
+        raise ValueError(
+            f"{pretrained_key or name} takes images with {len(mean)} channel(s) (its normalization holds "
+            f"{len(mean)} per-channel statistics). Received: input_shape={tuple(image.shape[1:])}")
     x = keras.layers.Rescaling(1.0 / 255, name="rescaling")(image)
     x = keras.layers.Normalization(
         mean=list(mean), variance=list(np.square(std)), name="normalization"
