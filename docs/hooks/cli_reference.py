@@ -12,8 +12,16 @@ import click
 MARKER = "<!-- robust-cli reference -->"
 
 
+def _escape(text):
+    """`text` with `<`, `>` and `&` outside code spans as HTML entities (`<split>/<class>` is not a tag)."""
+    parts = str(text).split("`")
+    for i in range(0, len(parts), 2):
+        parts[i] = parts[i].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return "`".join(parts)
+
+
 def _cell(text):
-    return " ".join(str(text).split()).replace("|", "\\|")
+    return _escape(" ".join(str(text).split())).replace("|", "\\|")
 
 
 def _type(param):
@@ -50,7 +58,7 @@ def _names(param):
 def command_reference(name, command, parent):
     """Markdown of one command: heading, help, usage, options table."""
     ctx = click.Context(command, info_name=name, parent=parent)
-    lines = [f"## robust-cli {name}", "", inspect.cleandoc(command.help or ""), "", "```text",
+    lines = [f"## robust-cli {name}", "", _escape(inspect.cleandoc(command.help or "")), "", "```text",
              " ".join(ctx.command_path.split()) + " " + " ".join(command.collect_usage_pieces(ctx)), "```", "",
              "| option | type | default | meaning |", "|---|---|---|---|"]
     for param in command.get_params(ctx):

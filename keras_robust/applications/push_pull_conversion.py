@@ -70,6 +70,7 @@ def to_push_pull(model, which="first", alpha=1.0, scale=2.0):
         model: a functional or sequential Keras model (built).
         which: which candidates to replace, taking them in the order of
             `model.layers`, nested models expanded in place:
+
             - `"first"`: the first candidate (the paper's setting);
             - `"first_block"`: the first candidate plus every later candidate
               with a kernel larger than 1x1 whose output has the same spatial
