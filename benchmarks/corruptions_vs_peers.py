@@ -113,6 +113,13 @@ def time_corruption(name, images, preset, peers, peer_images, repeats):
     return per_image, worst
 
 
+def _version(distribution):
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return "absent"
+
+
 def enlarged(images, size):
     import tensorflow as tf
 
@@ -130,7 +137,7 @@ def main():
     args = parser.parse_args()
 
     peers = {"imagecorruptions": _import_imagecorruptions(), "corrupt-tta": _import_corrupt_tta()}
-    versions = {name: importlib.metadata.version(name) for name in ("imagecorruptions", "corrupt-tta", "numpy", "opencv-python", "tensorflow")}
+    versions = {name: _version(name) for name in ("imagecorruptions", "corrupt-tta", "numpy", "pillow", "opencv-python", "opencv-python-headless", "tensorflow")}
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"{time.strftime('%Y-%m-%d')}, {platform.processor() or platform.machine()}, {cores} cores, "
           + ", ".join(f"{name} {version}" for name, version in versions.items()))
