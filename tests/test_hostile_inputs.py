@@ -489,6 +489,7 @@ def test_corrupt_refuses_empty_batches_list_names_and_bad_seeds(args, kwargs, wo
     (__import__("pickle").UnpicklingError("refused global"), True),
     (PermissionError(13, "Permission denied: out"), True),
     (__import__("zipfile").BadZipFile("File is not a zip file"), True),
+    (__import__("zlib").error("Error -3 while decompressing data: invalid stored block lengths"), True),
 ])
 def test_the_error_net_shows_user_errors_in_one_line_and_keeps_bugs(monkeypatch, error, user):
     import keras_robust.cli.options as options

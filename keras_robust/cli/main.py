@@ -4,13 +4,15 @@ import os
 import pickle
 import tarfile
 import zipfile
+import zlib
 
 import click
 
-# Errors a user can cause and fix (bad arguments, missing or unreadable files, full or read-only disks, broken
-# archives, refused pickles): printed as one line, exit status 1, no traceback. KeyError, AttributeError,
-# TypeError and the rest are bugs and keep their traceback.
-USER_ERRORS = (ValueError, OSError, EOFError, tarfile.TarError, zipfile.BadZipFile, pickle.UnpicklingError)
+# Errors a user can cause and fix (bad arguments, missing or unreadable files, full or read-only disks, broken or
+# truncated archives and compressed streams, refused pickles): printed as one line, exit status 1, no traceback.
+# KeyError, AttributeError, TypeError and the rest are bugs and keep their traceback.
+USER_ERRORS = (ValueError, OSError, EOFError, tarfile.TarError, zipfile.BadZipFile, zlib.error,
+               pickle.UnpicklingError)
 
 
 class RobustGroup(click.Group):
