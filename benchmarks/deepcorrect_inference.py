@@ -14,7 +14,8 @@ paper's count, of the training form). Then one training step (SGD,
 layer trainable), alternated the same way. Random weights: time does not
 depend on them. The backend is Keras' (`KERAS_BACKEND=jax` for JAX).
 
-    nice -n 10 .venv/bin/python benchmarks/deepcorrect_inference.py --rounds 7
+    nice -n 10 .venv/bin/python benchmarks/deepcorrect_inference.py --rounds 3
+    nice -n 10 .venv/bin/python benchmarks/deepcorrect_inference.py --rounds 3 --xla --batches 256
 """
 
 import argparse
