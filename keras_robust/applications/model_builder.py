@@ -176,7 +176,7 @@ def build_classifier(
     inputs, image = model_inputs(input_tensor, input_shape, default_shape, weights)
     if image is None:
         image = inputs
-    if image.shape[-1] not in (None, len(mean)):  # a grey input would broadcast to colour only when called
+    if len(mean) > 1 and image.shape[-1] not in (None, len(mean)):  # grey input: a broadcast error when called
         raise ValueError(
             f"{pretrained_key or name} takes images with {len(mean)} channel(s) (its normalization holds "
             f"{len(mean)} per-channel statistics). Received: input_shape={tuple(image.shape[1:])}")
