@@ -17,6 +17,7 @@ the range over the seeds, and of the push–pull minus plain difference:
 import argparse
 import dataclasses
 import json
+import os
 import tempfile
 import time
 
@@ -79,6 +80,8 @@ def main():
     parser.add_argument("--clip", action="store_true", help="round and clip the Fig. 4 noise to 0..255")
     parser.add_argument("--output", default="lenet_pushpull_figures.json")
     parser.add_argument("--markdown", default="lenet_pushpull_figures.md")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the (variant, seed) runs already in --output (same settings) and train the rest")
     args = parser.parse_args()
     images, labels = load_mnist_test()
     train = (images[:args.train], labels[:args.train])
@@ -88,10 +91,22 @@ def main():
     results = {"settings": {**vars(args), "recipe": dataclasses.asdict(recipe), "held_out": HELD_OUT,
                             "note": "trained on the first digits of the MNIST test set, tested on its last 2,000"},
                "conditions": [f"{f}:{l}" for f, l in sets], "runs": {}}
+    done = {}
+    if args.resume and os.path.exists(args.output):
+        with open(args.output) as f:
+            previous = json.load(f)
+        same = ("epochs", "train", "batch_norm", "clip")
+        if any(previous["settings"][k] != results["settings"][k] for k in same):
+            raise SystemExit(f"--resume: {args.output} has other settings ({', '.join(same)} must match)")
+        done = {(variant, seed): row for variant, rows in previous["runs"].items()
+                for seed, row in zip(previous["settings"]["seeds"], rows)}
     started = time.time()
     order = [v for pair in zip(VARIANTS[:4], VARIANTS[4:]) for v in pair if v in args.variants]
     for seed in args.seeds:  # every variant of a seed before the next seed, twins side by side
         for variant in order:
+            if (variant, seed) in done:
+                results["runs"].setdefault(variant, []).append(done[(variant, seed)])
+                continue
             model, _ = fit(lambda: LeNet(variant, batch_norm=args.batch_norm), train, recipe,
                            tempfile.mkdtemp(), epochs=args.epochs, seed=seed, verbose=0)
             row = {f"{f}:{l}": accuracy(model, x, test_y) for (f, l), x in sets.items()}

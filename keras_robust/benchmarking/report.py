@@ -136,7 +136,7 @@ class BenchmarkResult(Result):
                 f"On {VIEW_TITLES.get(view, view)}, {ranked[0]} had the lowest mean error: {errors[ranked[0]]:.2f}%"
                 + (f" against {others}" if others else "") + f" (points over its clean error: {growth})."
             )
-        if len(self.models) > 1:
+        if len(self.models) > 1 and len(views) > 1:
             best = max(wins, key=wins.get)
             tie = [n for n in wins if wins[n] == wins[best]]
             sentences.append(

@@ -20,7 +20,8 @@ def _read_labels(path, classes):
 @click.command()
 @options.model_option(required=True, help="A folder written by `robust-cli export` or a .keras file.")
 @click.argument("images", nargs=-1, required=True, type=click.Path())
-@click.option("--top-k", "-k", default=3, show_default=True, type=click.IntRange(min=1))
+@click.option("--top-k", "-k", default=3, show_default=True, type=click.IntRange(min=1),
+              help="How many classes to print per image, best first.")
 @click.option("--labels", type=click.Path(), help="Text file with one class name per line.")
 @click.option("--trust-saved-model", is_flag=True,
               help="Allow a SavedModel folder as --model. SavedModels are programs: loading one runs its code.")
