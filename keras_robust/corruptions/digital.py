@@ -2,6 +2,7 @@
 
 import functools
 
+import cv2
 import numpy as np
 
 from keras_robust.corruptions import color, filters, geometry
@@ -68,27 +69,29 @@ def _jpeg_round_trip():
 
 
 def elastic_transform(images, params, rng):
-    """A random affine warp (OpenCV's ``warpAffine``, reflect-101 borders) then a smooth random displacement.
+    """A random affine warp then a smooth random displacement, both with OpenCV as in the generators.
 
-    Both resamplings are bilinear at exact coordinates (OpenCV rounds the affine's to 1/32 pixel).
+    The warp is the generators' own ``cv2.warpAffine`` (reflect-101 borders); the displacement, which the
+    generators sample with ``scipy.ndimage.map_coordinates`` (bilinear, half-sample symmetric borders), runs on
+    ``cv2.remap`` (bilinear, ``BORDER_REFLECT``): OpenCV rounds the coordinates to 1/32 pixel, as in the warp.
     """
     alpha, sigma, jitter = (value * min(images.shape[1:3]) for value in params)
     n, h, w, _ = images.shape
-    centre = np.array([h // 2, w // 2], np.float64)
+    centre = np.array([h // 2, w // 2], np.float32)
     side = min(h, w) // 3
     # the generators pass (row, column) pairs where OpenCV expects (x, y); kept for square images to match
     source = np.array([centre + side, [centre[0] + side, centre[1] - side], centre - side], np.float32)
     target = source + rng.uniform(-jitter, jitter, size=(n, 3, 2)).astype(np.float32)
-    rows, cols = np.meshgrid(np.arange(h, dtype=np.float64), np.arange(w, dtype=np.float64), indexing="ij")
-    # warpAffine samples the source at the inverse map of every output pixel
-    homogeneous = np.concatenate([target, np.ones((n, 3, 1), np.float32)], axis=2).astype(np.float64)
-    inverse = np.linalg.solve(homogeneous, np.broadcast_to(source.astype(np.float64), (n, 3, 2)))  # (n, 3, 2)
-    src_x = cols * inverse[:, None, 0:1, 0] + rows * inverse[:, None, 1:2, 0] + inverse[:, None, 2:3, 0]
-    src_y = cols * inverse[:, None, 0:1, 1] + rows * inverse[:, None, 1:2, 1] + inverse[:, None, 2:3, 1]
-    images = geometry.bilinear_sample(images, src_y, src_x, mode="mirror")
+    out = np.empty(images.shape, np.float32)
+    for image, result, points in zip(images, out, target):
+        warp = cv2.getAffineTransform(source, points)
+        result[...] = cv2.warpAffine(image, warp, (w, h), borderMode=cv2.BORDER_REFLECT_101).reshape(result.shape)
     if alpha == 0:
-        return images
-    shifts = rng.random((2, n, h, w, 1), dtype=np.float32) * 2 - 1
-    dx = filters.gaussian_blur(shifts[0], sigma, mode="reflect", truncate=3)[..., 0] * alpha
-    dy = filters.gaussian_blur(shifts[1], sigma, mode="reflect", truncate=3)[..., 0] * alpha
-    return geometry.bilinear_sample(images, rows + dy.astype(np.float32), cols + dx.astype(np.float32), mode="reflect")
+        return out
+    shifts = rng.random((2 * n, h, w), dtype=np.float32) * 2 - 1
+    shifts = filters.gaussian_blur(shifts, sigma, mode="reflect", truncate=3) * np.float32(alpha)
+    rows, cols = np.meshgrid(np.arange(h, dtype=np.float32), np.arange(w, dtype=np.float32), indexing="ij")
+    for index, image in enumerate(out):
+        moved = cv2.remap(image, cols + shifts[index], rows + shifts[n + index], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        image[...] = moved.reshape(image.shape)
+    return out

@@ -1,40 +1,70 @@
-"""Filters over a batch of images ``(N, H, W, C)``: Gaussian, 2-D kernels (disk, motion line, any) by FFT."""
+"""Filters over a batch of images ``(N, H, W, C)``: Gaussian, 2-D kernels (disk, motion line, any), OpenCV's kernels."""
 
 import functools
 
+import cv2
 import numpy as np
-from scipy import fft, ndimage
+from scipy import ndimage
 
-_CHUNK_VALUES = 1 << 22  # images per FFT call are limited so that temporaries stay around a hundred MB
-_DIRECT_TAPS = 49  # up to 7×7, direct correlation beats the FFT
+_SEPARABLE_TAPS = 64  # wider Gaussian kernels run as matrix products, faster than per-image filtering
+# scipy's border modes as OpenCV's
+_BORDERS = {"nearest": cv2.BORDER_REPLICATE, "reflect": cv2.BORDER_REFLECT, "mirror": cv2.BORDER_REFLECT_101}
 
 
 def gaussian_blur(images, sigma, *, mode="nearest", truncate=4.0):
     """Gaussian blur of the spatial axes, like ``skimage.filters.gaussian`` (``mode="nearest"``, truncate 4).
 
-    A kernel wider than the image (the elastic transform's) is applied as one dense matrix per axis.
+    scipy's taps, run by OpenCV's separable float32 filter one image at a time; a kernel of more than
+    ``_SEPARABLE_TAPS`` taps or wider than the image (the elastic transform's) is applied as one dense matrix per
+    axis, in two large matrix products for the whole batch.
     """
     if sigma <= 0:
         return images
+    images = np.asarray(images, np.float32)
     _, h, w = images.shape[:3]
-    if 2 * int(truncate * sigma + 0.5) + 1 > max(h, w) and images.ndim == 4:
-        rows = _gaussian_matrix(h, float(sigma), mode, truncate).astype(images.dtype)
-        cols = _gaussian_matrix(w, float(sigma), mode, truncate).astype(images.dtype)
-        out = np.tensordot(rows, images, axes=(1, 1))  # (H, N, W, C)
-        out = np.tensordot(cols, out, axes=(1, 2))  # (W, H, N, C)
-        return np.ascontiguousarray(out.transpose(2, 1, 0, 3))
-    spatial = (0, sigma, sigma) + (0,) * (images.ndim - 3)
-    return ndimage.gaussian_filter(images, spatial, mode=mode, truncate=truncate)
+    radius = int(truncate * sigma + 0.5)
+    if 2 * radius + 1 > _SEPARABLE_TAPS or radius >= min(h, w):
+        rows = _gaussian_matrix(h, float(sigma), mode, truncate)
+        cols = _gaussian_matrix(w, float(sigma), mode, truncate)
+        return apply_separable(images, rows, cols)
+    taps = _gaussian_taps(float(sigma), radius)
+    out = np.empty(images.shape, np.float32)
+    for image, result in zip(images, out):
+        result[...] = cv2.sepFilter2D(image, cv2.CV_32F, taps, taps, borderType=_BORDERS[mode]).reshape(result.shape)
+    return out
+
+
+def apply_separable(images, rows, cols):
+    """``rows @ image @ cols.T`` for every image and channel of ``(N, H, W[, C])`` float32 images.
+
+    Each axis is one matrix product over the whole batch: many small products run an order of magnitude slower.
+    """
+    n, h, w = images.shape[:3]
+    planes = np.moveaxis(images.reshape(n, h, w, -1), 3, 1)  # (N, C, H, W)
+    out = planes.reshape(-1, w) @ cols.T  # (N·C·H, W)
+    out = np.ascontiguousarray(out.reshape(-1, h, w).transpose(0, 2, 1)).reshape(-1, h) @ rows.T  # (N·C·W, H)
+    out = out.reshape(n, -1, w, h).transpose(0, 3, 2, 1)  # (N, H, W, C)
+    return np.ascontiguousarray(out).reshape(images.shape)
+
+
+@functools.lru_cache(maxsize=64)
+def _gaussian_taps(sigma, radius):
+    """scipy's normalized Gaussian taps (float32 column) for ``sigma`` and ``radius``."""
+    x = np.arange(-radius, radius + 1)
+    taps = np.exp(-0.5 / sigma**2 * x**2)
+    return (taps / taps.sum()).astype(np.float32)[:, None]
 
 
 @functools.lru_cache(maxsize=32)
 def _gaussian_matrix(size, sigma, mode, truncate):
-    """scipy's 1-D Gaussian filter of a signal of ``size`` samples as a matrix (its response to each unit vector)."""
-    return ndimage.gaussian_filter1d(np.eye(size), sigma, axis=0, mode=mode, truncate=truncate)
+    """scipy's 1-D Gaussian filter of a signal of ``size`` samples as a float32 matrix (its response to each unit
+    vector)."""
+    return ndimage.gaussian_filter1d(np.eye(size), sigma, axis=0, mode=mode, truncate=truncate).astype(np.float32)
 
 
 def correlate(images, kernel, *, mode="reflect"):
-    """Correlates each image with a 2-D kernel, by FFT, borders padded like ``numpy.pad(mode=mode)``.
+    """Correlates each image with a 2-D kernel (OpenCV's ``filter2D``, float32, which switches to a DFT for large
+    kernels), borders padded like ``numpy.pad(mode=mode)``.
 
     Args:
         images: float array ``(N, H, W, C)``.
@@ -45,26 +75,11 @@ def correlate(images, kernel, *, mode="reflect"):
         float32 array of the images' shape.
     """
     kernel = np.asarray(kernel, dtype=np.float32)
-    kh, kw = kernel.shape
-    if kh * kw <= _DIRECT_TAPS:
-        # small kernels: direct correlation (scipy also centres an even side at k // 2)
-        scipy_mode = {"reflect": "mirror", "edge": "nearest", "symmetric": "reflect"}[mode]
-        return ndimage.correlate(images.astype(np.float32, copy=False), kernel[None, :, :, None], mode=scipy_mode)
-    top, left = kh // 2, kw // 2
-    pad = ((0, 0), (top, kh - 1 - top), (left, kw - 1 - left), (0, 0))
-    # convolution with the flipped kernel is correlation
-    flipped = kernel[None, ::-1, ::-1, None]
-    n, h, w, c = images.shape
-    size = (fft.next_fast_len(h + kh - 1, real=True), fft.next_fast_len(w + kw - 1, real=True))
-    # a circular convolution as long as the padded image leaves its valid part unwrapped
-    kernel_spectrum = fft.rfft2(flipped, s=size, axes=(1, 2))
-    step = max(1, _CHUNK_VALUES // (size[0] * size[1] * c))
+    border = {"reflect": cv2.BORDER_REFLECT_101, "edge": cv2.BORDER_REPLICATE, "symmetric": cv2.BORDER_REFLECT}[mode]
+    images = np.asarray(images, np.float32)
     out = np.empty(images.shape, np.float32)
-    for start in range(0, n, step):
-        padded = np.pad(images[start : start + step].astype(np.float32, copy=False), pad, mode=mode)
-        spectrum = fft.rfft2(padded, s=size, axes=(1, 2), workers=-1)
-        full = fft.irfft2(spectrum * kernel_spectrum, s=size, axes=(1, 2), workers=-1)
-        out[start : start + step] = full[:, kh - 1 : kh - 1 + h, kw - 1 : kw - 1 + w]
+    for image, result in zip(images, out):
+        result[...] = cv2.filter2D(image, cv2.CV_32F, kernel, borderType=border).reshape(result.shape)
     return out
 
 
@@ -113,22 +128,20 @@ def motion_offsets(radius, sigma, angles):
 def motion_blur(images, radius, sigma, angles):
     """Motion blur with one angle per image, edge pixels repeated beyond the border (as ImageMagick).
 
-    One image at a time, so that its padded copy and its sum stay in the processor's cache across the taps, with
-    no temporary array per tap (the same float32 products and sums, in the same order, as a batched pass).
+    One image at a time: its edge-padded copy (``cv2.copyMakeBorder``) and its sum stay in the processor's cache,
+    and every tap is one ``cv2.scaleAdd`` of a shifted view (float32 multiply-add, in the order of the taps).
     """
     taps = motion_taps(radius, sigma).astype(np.float32)
     dx, dy = motion_offsets(radius, sigma, angles)
-    n, h, w, c = images.shape
+    images = np.asarray(images, np.float32)
+    n, h, w = images.shape[:3]
     out = np.empty(images.shape, np.float32)
-    product = np.empty((h, w, c), np.float32)
-    for index in range(n):
-        xs, ys = dx[index], dy[index]
+    for image, total, xs, ys in zip(images, out, dx, dy):
         top, left = max(0, -ys.min()), max(0, -xs.min())
-        pad = ((top, max(0, ys.max())), (left, max(0, xs.max())), (0, 0))
-        source = np.pad(images[index].astype(np.float32, copy=False), pad, mode="edge")
-        total = out[index]
+        bottom, right = max(0, ys.max()), max(0, xs.max())
+        source = cv2.copyMakeBorder(image, int(top), int(bottom), int(left), int(right), cv2.BORDER_REPLICATE)
+        source = source.reshape(source.shape[:2] + image.shape[2:])
         total[...] = 0
         for weight, x, y in zip(taps, xs + left, ys + top):
-            np.multiply(source[y : y + h, x : x + w], weight, out=product)
-            total += product
+            cv2.scaleAdd(source[y : y + h, x : x + w], float(weight), total, dst=total)
     return out

@@ -1,4 +1,4 @@
-"""Resampling of image batches ``(N, H, W, C)``: zooms and resizes as matrices, bilinear sampling of coordinates."""
+"""Resampling of image batches ``(N, H, W, C)``: zooms and resizes as matrices."""
 
 import functools
 
@@ -144,27 +144,3 @@ def linear_resize_matrix(in_size, out_size):
     np.add.at(matrix, (np.arange(out_size), low), 1 - frac)
     np.add.at(matrix, (np.arange(out_size), high), frac)
     return matrix
-
-
-def bilinear_sample(images, rows, cols, *, mode="reflect"):
-    """Samples every image at its own real coordinates, bilinearly (``scipy.ndimage.map_coordinates``, order 1).
-
-    Args:
-        images: float array ``(N, H, W, C)``.
-        rows: row coordinates ``(N, H', W')``.
-        cols: column coordinates ``(N, H', W')``.
-        mode: ``"reflect"`` (scipy's half-sample symmetric) or ``"mirror"`` (OpenCV's ``BORDER_REFLECT_101``).
-
-    Returns:
-        float32 array ``(N, H', W', C)``.
-    """
-    n, _, _, c = images.shape
-    out = np.empty(rows.shape + (c,), np.float32)
-    # one C call per image and channel beats batched NumPy gathers, which make many passes over memory
-    for index in range(n):
-        coordinates = np.stack([rows[index], cols[index]]).astype(np.float64, copy=False)
-        for channel in range(c):
-            ndimage.map_coordinates(
-                images[index, :, :, channel], coordinates, output=out[index, :, :, channel], order=1, mode=mode
-            )
-    return out
