@@ -31,6 +31,7 @@ from keras_robust.training import RECIPES, fit
 
 VARIANTS = ("A", "B", "C", "D", "PA", "PB", "PC", "PD")
 HELD_OUT = 2000
+TRAINED = 0.5
 
 
 def conditions(images, seed, clip):
@@ -67,6 +68,34 @@ def table(results):
             pairs = list(zip(runs[f"P{variant}"], runs[variant]))
             cells = [spread([p[k] - q[k] for p, q in pairs]) for k in results["conditions"]]
             lines.append(f"| P{variant} − {variant} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n\n" + trained_table(results)
+
+
+def trained(row):
+    """A run trained when its clean accuracy is well above chance (10 classes)."""
+    return row["clean:0"] >= TRAINED
+
+
+def trained_table(results):
+    """Clean top-1 of every seed, and the push-pull minus plain difference over the seeds where both trained."""
+    runs, seeds = results["runs"], results["settings"]["seeds"]
+    lines = [f"Seeds {', '.join(map(str, seeds))}; a run counts as trained at clean top-1 ≥ {100 * TRAINED:.0f}%.", "",
+             "| LeNet | clean top-1 per seed (%) | trained |", "|---|---|---|"]
+    for variant in VARIANTS:
+        if variant in runs:
+            rows = runs[variant]
+            clean = ", ".join(f"{100 * r['clean:0']:.1f}" for r in rows)
+            lines.append(f"| {variant} | {clean} | "
+                         f"{sum(map(trained, rows))} of {len(rows)} |")
+    keys = [k for k in results["conditions"] if k != "clean:0"]
+    names = ["σ² " + k.split(":")[1] if k.startswith("noise") else "C " + k.split(":")[1] for k in keys]
+    lines += ["", "Push-pull minus plain (points), mean ± half the range over the seeds where both twins trained:", "",
+              f"| pair | seeds | {' | '.join(names)} |", "|---" * (len(keys) + 2) + "|"]
+    for variant in VARIANTS[:4]:
+        if variant in runs and f"P{variant}" in runs:
+            pairs = [(p, q) for p, q in zip(runs[f"P{variant}"], runs[variant]) if trained(p) and trained(q)]
+            cells = [spread([p[k] - q[k] for p, q in pairs]) if pairs else "–" for k in keys]
+            lines.append(f"| P{variant} − {variant} | {len(pairs)} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
