@@ -3,9 +3,9 @@
 import keras
 import numpy as np
 
-from keras_robust.graph import as_functional, clone, copy_layer, fold_batch_normalization
+from keras_robust.graph import as_functional, clone, copy_layer, fold_batch_normalization, ordered_nodes, readers
 from keras_robust.layers import ChannelCorrection
-from keras_robust.validation import check_choice
+from keras_robust.validation import check_choice, check_int
 
 
 def _to_numpy(weight):
@@ -104,7 +104,83 @@ def _inference_replacement(merge_pairs):
     return replace
 
 
-def optimize_for_inference(model, name=None, merge_pairs="flops"):
+def _is_relu(layer):
+    """Whether `layer` is a plain ReLU (max(x, 0): zero stays zero), as a `ReLU` or an `Activation` layer."""
+    if type(layer) is keras.layers.ReLU:
+        return layer.max_value is None and not layer.negative_slope and not layer.threshold
+    return type(layer) is keras.layers.Activation and layer.activation is keras.activations.relu
+
+
+def _convolution_plan(model, multiple):
+    """What `_fuse_and_pad` changes: {conv name: (input shape, input channels, filters, fuse ReLU)}, dropped ReLUs.
+
+    A linear convolution read only by a plain ReLU takes it as its
+    activation. A convolution (linear or ReLU) whose output (after that
+    ReLU) only convolutions read gets its filters rounded up to a multiple
+    of `multiple`: zero kernel and bias, so the extra maps are zero, and its
+    readers get zero weights for them.
+    """
+    nodes = ordered_nodes(model)
+    readers_map, outputs = readers(nodes), {id(t) for t in model.outputs}
+    calls = {}
+    for node in nodes:
+        calls[id(node.operation)] = calls.get(id(node.operation), 0) + 1
+
+    def plain_conv(node):
+        layer = node.operation
+        return (type(layer) is keras.layers.Conv2D and layer.groups == 1 and calls[id(layer)] == 1
+                and layer.data_format == "channels_last"
+                and layer.activation in (keras.activations.linear, keras.activations.relu))
+
+    plan, dropped = {}, set()
+    for node in filter(plain_conv, nodes):
+        conv, output = node.operation, node.outputs[0]
+        entry = plan.setdefault(conv.name, [node.input_tensors[0].shape, conv.kernel.shape[2], conv.filters, False])
+        after = readers_map.get(id(output), [])
+        if (conv.activation is keras.activations.linear and id(output) not in outputs and len(after) == 1
+                and _is_relu(after[0].operation) and calls[id(after[0].operation)] == 1):
+            entry[3] = True
+            dropped.add(after[0].operation.name)
+            output = after[0].outputs[0]
+            after = readers_map.get(id(output), [])
+        width = -(-conv.filters // multiple) * multiple
+        if width != conv.filters and id(output) not in outputs and after and all(map(plain_conv, after)):
+            entry[2] = width
+            for reader in after:
+                reader_entry = plan.setdefault(
+                    reader.operation.name,
+                    [reader.input_tensors[0].shape, width, reader.operation.filters, False],
+                )
+                reader_entry[1] = width
+    changed = {name: entry for name, entry in plan.items()
+               if entry[3] or entry[1:3] != [model.get_layer(name).kernel.shape[2], model.get_layer(name).filters]}
+    return changed, dropped
+
+
+def _fuse_and_pad(model, multiple):
+    """`model` with ReLUs fused into the convolutions before them and channels padded (`_convolution_plan`)."""
+    plan, dropped = _convolution_plan(model, multiple)
+
+    def replace(layer):
+        if layer.name in dropped:
+            return lambda x, **kwargs: x
+        if layer.name not in plan:
+            return None
+        input_shape, channels, filters, relu = plan[layer.name]
+        old = _to_numpy(layer.kernel)
+        kernel = np.zeros((*old.shape[:2], channels, filters), old.dtype)
+        kernel[:, :, : old.shape[2], : old.shape[3]] = old
+        weights = [kernel]
+        if layer.use_bias:
+            weights.append(np.zeros(filters, old.dtype))
+            weights[1][: old.shape[3]] = _to_numpy(layer.bias)
+        config = dict(filters=filters, name=layer.name) | (dict(activation="relu") if relu else {})
+        return _built(layer, (*input_shape[:-1], channels), weights, **config)
+
+    return clone(model, replace=replace, share=True)
+
+
+def optimize_for_inference(model, name=None, merge_pairs="flops", channel_multiple=8):
     """The inference form of a (DeepCorrect) model: the same predictions, plain and cheaper layers.
 
     Every `ChannelCorrection` becomes plain layers acting on all channels
@@ -116,9 +192,14 @@ def optimize_for_inference(model, name=None, merge_pairs="flops"):
     (`keras_robust.graph.fold_batch_normalization`). The k×1 then 1×k pairs
     of rank-constrained models (`decompose_conv`, rank-constrained units)
     are inlined, and merged back into one k×k convolution as `merge_pairs`
-    says. The predictions equal the model's
-    (inference mode) up to float32 round-off. Other models get the same
-    folding. The result is for inference: it shares no layer with `model`.
+    says. A ReLU that alone reads a convolution becomes its activation,
+    and the maps between two convolutions (inside the units, in the pairs)
+    are padded with zero maps to a multiple of `channel_multiple`: on
+    CPUs a 3×3 convolution 8→8 runs faster than 6→6 and 16→16 faster than
+    12→12 (measured in `benchmarks/deepcorrect_inference.py`). The
+    predictions equal the model's (inference mode) up to float32
+    round-off. Other models get the same folding. The result is for
+    inference: it shares no layer with `model`.
 
     Args:
         model: a functional or Sequential model, e.g. from
@@ -129,6 +210,9 @@ def optimize_for_inference(model, name=None, merge_pairs="flops"):
             `"always"` merges every pair (fewer, larger convolutions: faster
             on CPUs where a small convolution's time follows the size of its
             activations rather than its multiply-adds), `"never"` keeps them.
+        channel_multiple: the number of maps a convolution writes to other
+            convolutions is rounded up to a multiple of this (zero maps);
+            `1` pads nothing.
 
     Returns:
         A new functional `keras.Model`.
@@ -148,7 +232,9 @@ def optimize_for_inference(model, name=None, merge_pairs="flops"):
     ```
     """
     check_choice("merge_pairs", merge_pairs, ("flops", "always", "never"))
+    check_int("channel_multiple", channel_multiple, minimum=1)
     plain = clone(as_functional(model), replace=_inference_replacement(merge_pairs))
     folded, _ = fold_batch_normalization(plain)
-    folded.name = name or f"{model.name}_inference"
-    return folded
+    fast = _fuse_and_pad(folded, channel_multiple)
+    fast.name = name or f"{model.name}_inference"
+    return fast
