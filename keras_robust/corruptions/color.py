@@ -7,6 +7,7 @@ minimum ``M`` and the channel itself, so a table over ``(V, M)`` or ``(V, channe
 
 import functools
 
+import cv2
 import numpy as np
 
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)  # ITU-R BT.601, as OpenCV's RGB2GRAY
@@ -26,13 +27,9 @@ def shift_value(pixels, offset):
     The result of a channel depends on the channel and ``v`` alone: one 256 × 256 table, the same float32
     arithmetic as scaling ``[0, 1]`` floats, so the bytes equal the float computation's.
     """
-    value, _ = _value_and_minimum(pixels, minimum=False)
-    table, base = _value_table(float(offset)), np.left_shift(value, 8, dtype=np.uint16)
-    out = np.empty_like(pixels)
-    # channel by channel: numpy broadcasts over a last axis of 3 an order of magnitude more slowly
-    for channel in range(3):
-        out[..., channel] = table.take(base | pixels[..., channel])
-    return out
+    red, green, blue = planes = _planes(pixels)
+    table, base = _value_table(float(offset)), np.left_shift(cv2.max(cv2.max(red, green), blue), 8, dtype=np.uint16)
+    return _merge([table.take(base | plane) for plane in planes], pixels.shape)
 
 
 @functools.lru_cache(maxsize=16)
@@ -49,41 +46,47 @@ def scale_saturation(pixels, factor, offset):
     """Sets the HSV saturation of uint8 RGB pixels to ``clip(s * factor + offset, 0, 1)``, keeping hue and value.
 
     Every channel ``c`` becomes ``v - g (v - c)`` with ``g = s' v / (v - m)`` fixed by ``(v, m)``: two tabulated
-    numbers per pixel and one multiply-add per channel. Grey
-    pixels have hue 0 (red) in skimage, so a positive offset tints them red exactly as the reference generators do.
+    numbers per pixel and one multiply-add per channel. Grey pixels have hue 0 (red) in skimage, so a positive offset
+    tints them red exactly as the reference generators do: their red keeps ``v``, green and blue take ``v (1 - s')``
+    (a second table of the added term, used for green and blue).
     """
-    value, minimum = _value_and_minimum(pixels)
-    index = np.left_shift(value, 8, dtype=np.intp) | minimum
-    gain_table, base_table = _saturation_tables(float(factor), float(offset))
-    gain, base = gain_table.take(index), base_table.take(index)
-    out = np.empty_like(pixels)
-    result = np.empty(value.shape, np.float32)
-    for channel in range(3):
-        np.multiply(pixels[..., channel], gain, out=result, dtype=np.float32)
+    red, green, blue = planes = _planes(pixels)
+    index = np.left_shift(cv2.max(cv2.max(red, green), blue), 8, dtype=np.uint16) | cv2.min(cv2.min(red, green), blue)
+    tables = _saturation_tables(float(factor), float(offset))
+    gain, red_base = tables[0].take(index), tables[1].take(index)
+    other_base = red_base if offset <= 0 else tables[2].take(index)  # the tables differ only for grey pixels
+    result = np.empty(index.shape, np.float32)
+    out = []
+    for plane, base in zip(planes, (red_base, other_base, other_base)):
+        np.multiply(plane, gain, out=result, dtype=np.float32)
         result += base
-        out[..., channel] = result  # in [0, 255.001]: the cast truncates, as the generators' np.uint8
-    new_grey = min(max(offset, 0.0), 1.0)
-    if new_grey > 0:
-        grey = value == minimum
-        out[grey, 1:] = np.floor(value[grey, None] * (1 - new_grey) + _SLACK).astype(np.uint8)
-    return out
+        out.append(result.astype(np.uint8))  # in [0, 255.001]: the cast truncates, as the generators' np.uint8
+    return _merge(out, pixels.shape)
 
 
-def _value_and_minimum(pixels, minimum=True):
-    """Largest and (when asked) smallest channel of uint8 RGB pixels, ``(N, H, W)`` each."""
-    red, green, blue = pixels[..., 0], pixels[..., 1], pixels[..., 2]
-    return np.maximum(np.maximum(red, green), blue), np.minimum(np.minimum(red, green), blue) if minimum else None
+def _planes(pixels):
+    """The three channels of uint8 RGB pixels ``(N, H, W, 3)`` as contiguous ``(N·H, W)`` planes (OpenCV's SIMD
+    split: NumPy reads an interleaved channel with a stride of 3 several times more slowly)."""
+    n, h, w, _ = pixels.shape
+    return cv2.split(np.ascontiguousarray(pixels).reshape(n * h, w, 3))
+
+
+def _merge(planes, shape):
+    return cv2.merge(planes).reshape(shape)
 
 
 @functools.lru_cache(maxsize=16)
 def _saturation_tables(factor, offset):
-    """``g`` and ``v (1 - g) + slack`` over ``(v, m)`` (flat, float32): a channel ``c`` becomes ``g c + v (1 - g)``."""
+    """``g`` and ``v (1 - g) + slack`` over ``(v, m)`` (flat, float32): a channel ``c`` becomes ``g c + v (1 - g)``;
+    the second table for red, the third for green and blue (they differ on grey pixels, ``v = m``, only)."""
     value, minimum = np.meshgrid(_LEVELS.astype(np.float64), _LEVELS.astype(np.float64), indexing="ij")
     delta = value - minimum
     saturation = np.divide(delta, value, out=np.zeros_like(value), where=value > 0)
     new_saturation = np.clip(saturation * factor + offset, 0, 1)
     gain = np.divide(new_saturation * value, delta, out=np.zeros_like(value), where=delta > 0)
-    return gain.astype(np.float32).reshape(-1), (value * (1 - gain) + _SLACK).astype(np.float32).reshape(-1)
+    red = value * (1 - gain) + _SLACK
+    other = np.where(delta > 0, red, value * (1 - new_saturation) + _SLACK)
+    return tuple(table.astype(np.float32).reshape(-1) for table in (gain, red, other))
 
 
 def _truncate(values):
