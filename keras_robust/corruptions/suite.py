@@ -119,14 +119,24 @@ def corrupt(images, name, severity, *, preset="cifar", seed=0):
             if grey:
                 result = np.floor(color.luma(result.astype(np.float32) / 255) * 255 + _TRUNCATION_SLACK).astype(np.uint8)
         else:
-            result = function(chunk.astype(np.float32) / 255, params, rng)
+            result = function(np.divide(chunk, np.float32(255), dtype=np.float32), params, rng)
             if grey:
                 result = color.luma(np.clip(result, 0, 1))
-            result = np.floor(np.clip(result, 0, 1) * 255 + _TRUNCATION_SLACK).astype(np.uint8)
+            out[start : start + step] = _truncate(result)
+            return
         out[start : start + step] = result
 
     _run_chunks(corrupt_chunk, list(zip(starts, streams)))
     return out
+
+
+def _truncate(values):
+    """``[0, 1]`` floats to uint8 like the generators' ``np.uint8(255 * clip(x, 0, 1))``, in place, in three passes:
+    clipping after scaling gives the same levels, and the cast of non-negative values truncates."""
+    values = np.multiply(values, 255, out=values if values.dtype.kind == "f" and values.flags.writeable else None)
+    values += _TRUNCATION_SLACK
+    np.clip(values, 0, 255, out=values)
+    return values.astype(np.uint8)
 
 
 def _run_chunks(work, tasks):
