@@ -47,20 +47,26 @@ def scale_saturation(pixels, factor, offset):
 
     Every channel ``c`` becomes ``v - g (v - c)`` with ``g = s' v / (v - m)`` fixed by ``(v, m)``: two tabulated
     numbers per pixel and one multiply-add per channel. Grey pixels have hue 0 (red) in skimage, so a positive offset
-    tints them red exactly as the reference generators do: their red keeps ``v``, green and blue take ``v (1 - s')``
-    (a second table of the added term, used for green and blue).
+    tints them red exactly as the reference generators do: their red keeps ``v``, green and blue take ``v (1 - s')``.
     """
     red, green, blue = planes = _planes(pixels)
-    index = np.left_shift(cv2.max(cv2.max(red, green), blue), 8, dtype=np.uint16) | cv2.min(cv2.min(red, green), blue)
-    tables = _saturation_tables(float(factor), float(offset))
-    gain, red_base = tables[0].take(index), tables[1].take(index)
-    other_base = red_base if offset <= 0 else tables[2].take(index)  # the tables differ only for grey pixels
+    value = cv2.max(cv2.max(red, green), blue)
+    minimum = cv2.min(cv2.min(red, green), blue)
+    index = np.left_shift(value, 8, dtype=np.uint16) | minimum
+    gain_table, base_table = _saturation_tables(float(factor), float(offset))
+    gain, base = gain_table.take(index), base_table.take(index)
     result = np.empty(index.shape, np.float32)
     out = []
-    for plane, base in zip(planes, (red_base, other_base, other_base)):
+    for plane in planes:
         np.multiply(plane, gain, out=result, dtype=np.float32)
         result += base
         out.append(result.astype(np.uint8))  # in [0, 255.001]: the cast truncates, as the generators' np.uint8
+    new_grey = min(max(offset, 0.0), 1.0)
+    if new_grey > 0:
+        grey = cv2.compare(value, minimum, cv2.CMP_EQ)
+        tint = cv2.LUT(value, np.floor(_LEVELS * (1 - new_grey) + _SLACK).astype(np.uint8))
+        for plane in out[1:]:
+            cv2.copyTo(tint, grey, plane)
     return _merge(out, pixels.shape)
 
 
@@ -77,16 +83,13 @@ def _merge(planes, shape):
 
 @functools.lru_cache(maxsize=16)
 def _saturation_tables(factor, offset):
-    """``g`` and ``v (1 - g) + slack`` over ``(v, m)`` (flat, float32): a channel ``c`` becomes ``g c + v (1 - g)``;
-    the second table for red, the third for green and blue (they differ on grey pixels, ``v = m``, only)."""
+    """``g`` and ``v (1 - g) + slack`` over ``(v, m)`` (flat, float32): a channel ``c`` becomes ``g c + v (1 - g)``."""
     value, minimum = np.meshgrid(_LEVELS.astype(np.float64), _LEVELS.astype(np.float64), indexing="ij")
     delta = value - minimum
     saturation = np.divide(delta, value, out=np.zeros_like(value), where=value > 0)
     new_saturation = np.clip(saturation * factor + offset, 0, 1)
     gain = np.divide(new_saturation * value, delta, out=np.zeros_like(value), where=delta > 0)
-    red = value * (1 - gain) + _SLACK
-    other = np.where(delta > 0, red, value * (1 - new_saturation) + _SLACK)
-    return tuple(table.astype(np.float32).reshape(-1) for table in (gain, red, other))
+    return gain.astype(np.float32).reshape(-1), (value * (1 - gain) + _SLACK).astype(np.float32).reshape(-1)
 
 
 def _truncate(values):
