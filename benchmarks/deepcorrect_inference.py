@@ -5,8 +5,10 @@ Deepcorr (full units), Deepcorr-b (bottleneck), Deepcorr-rc units (rank-
 constrained units) and Deepcorr-rc (rank-constrained units, every 3×3
 convolution decomposed to the base model's FLOPs). For each, the training
 form (`build_deepcorrect`, `ChannelCorrection` gathers) and the inference
-form (`optimize_for_inference`) are timed against the base ResNet20 (its own
-inference form: batch norm folded), all models alternated inside every
+form (`optimize_for_inference`: batch norm folded, ReLUs fused, the maps
+between convolutions padded to multiples of 8) and the same without padding
+(`channel_multiple=1`) are timed against the base ResNet20 (its own
+inference form), all models alternated inside every
 round, at batch 1 and batch 256; the table gives the median over rounds of
 the per-round time ratios, next to the FLOPs ratio (`count_flops`, the
 paper's count, of the training form). Then one training step (SGD,
@@ -94,15 +96,22 @@ def predictor(model, batch, xla=False):
     return lambda: model.predict_on_batch(images)
 
 
-def conv_rates(batch, rounds, seconds):
-    """Multiply-adds per second of one 3×3 convolution + ReLU at ResNet20's and the units' shapes (32×32 maps)."""
-    shapes = {"ResNet20 16→16": (16, 16), "Deepcorr unit 12→12": (12, 12), "Deepcorr-b unit 6→6": (6, 6)}
+CONV_SHAPES = {  # name: (kernel, input channels, filters), all on 32×32 maps
+    "ResNet20 3×3 16→16": ((3, 3), 16, 16), "Deepcorr unit 3×3 12→12": ((3, 3), 12, 12),
+    "Deepcorr-b unit 3×3 6→6": ((3, 3), 6, 6), "padded 3×3 8→8": ((3, 3), 8, 8),
+    "rc unit 3×1 6→4": ((3, 1), 6, 4), "rc unit 1×3 4→6": ((1, 3), 4, 6), "padded 3×1 8→8": ((3, 1), 8, 8),
+    "unit 1×1 16→6": ((1, 1), 16, 6), "padded 1×1 16→8": ((1, 1), 16, 8),
+}
+
+
+def conv_rates(batch, rounds, seconds, xla=False):
+    """Time relative to the first and multiply-adds per second of one convolution + ReLU at the shapes above."""
     runs, macs = {}, {}
-    for name, (channels, filters) in shapes.items():
-        conv = keras.layers.Conv2D(filters, 3, padding="same", activation="relu")
+    for name, (kernel, channels, filters) in CONV_SHAPES.items():
+        conv = keras.layers.Conv2D(filters, kernel, padding="same", activation="relu")
         model = keras.Sequential([keras.Input((32, 32, channels)), conv])
-        runs[name] = predictor(model, batch)
-        macs[name] = batch * 32 * 32 * 9 * channels * filters
+        runs[name] = predictor(model, batch, xla)
+        macs[name] = batch * 32 * 32 * kernel[0] * kernel[1] * channels * filters
     ratios = alternated(runs, rounds, seconds)
     seconds_first = timer(runs[next(iter(runs))], seconds)
     return {name: (ratios[name], macs[name] / (ratios[name] * seconds_first) / 1e9) for name in runs}
@@ -116,6 +125,25 @@ def trainer(model, batch):
     model.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9, nesterov=True),
                   loss="sparse_categorical_crossentropy")
     return lambda: model.train_on_batch(images, labels)
+
+
+def step_flops(model):
+    """Multiply-adds of one training step per image (`count_flops` layer by layer): the forward pass, the input
+    gradients of every layer from the first trainable one on (the layers inside a unit need them), the weight
+    gradients of the trainable layers; each gradient costs its layer's forward multiply-adds."""
+    total, below = 0, False
+    for name, flops in count_flops(model, per_layer=True).items():
+        trainable = bool(model.get_layer(name).trainable_weights)
+        below = below or trainable
+        total += flops * (1 + below + trainable)
+    return total
+
+
+def max_difference(models, trained, batch=8):
+    """Largest |inference form − training form| over the softmax outputs of `batch` random images, per variant."""
+    images = np.random.default_rng(1).uniform(0, 255, (batch, 32, 32, 3)).astype("float32")
+    return max(float(np.max(np.abs(models[f"{name} inference form"].predict_on_batch(images)
+                                   - model.predict_on_batch(images)))) for name, model in trained.items())
 
 
 def only_classifier(model):
@@ -135,28 +163,32 @@ def main():
     models = {"ResNet20": optimize_for_inference(base)}
     for name, model in trained.items():
         models[f"{name} training form"] = model
+        models[f"{name} unpadded form"] = optimize_for_inference(model, channel_multiple=1)
         models[f"{name} inference form"] = optimize_for_inference(model)
-    merged = "Deepcorr-rc, pairs merged (`merge_pairs=\"always\"`)"
-    models[f"{merged} inference form"] = optimize_for_inference(trained["Deepcorr-rc"], merge_pairs="always")
+    merged = {f"{name}, pairs merged (`merge_pairs=\"always\"`)": name for name in ("Deepcorr-rc units", "Deepcorr-rc")}
+    for row, name in merged.items():
+        models[f"{row} inference form"] = optimize_for_inference(trained[name], merge_pairs="always")
     print(f"backend {keras.backend.backend()}, {args.rounds} alternated rounds, medians of per-round ratios"
           + (", every model compiled with XLA" if args.xla else ""))
+    print(f"largest |inference form - training form| of the softmax outputs: {max_difference(models, trained):.1e}")
     batches = [int(b) for b in args.batches.split(",")]
     results = {b: alternated({n: predictor(m, b, args.xla) for n, m in models.items()}, args.rounds, args.seconds)
                for b in batches}
+    forms = ("training form", "unpadded form", "inference form")
     header = "| model | FLOPs ratio | " + " | ".join(
-        f"time ratio, batch {b}, training form | time ratio, batch {b}, inference form" for b in batches) + " |"
-    header += " paper FLOPs ratio, AlexNet | ResNet18 |"
-    print("\n" + header + "\n|---|---|" + "---|---|" * (len(batches) + 1))
+        f"batch {b}, {form}" for b in batches for form in forms) + " | paper FLOPs ratio, AlexNet | ResNet18 |"
+    print("\ntime ratios against ResNet20 (unpadded: `channel_multiple=1`)\n" + header
+          + "\n|---|---|" + "---|" * (len(batches) * len(forms) + 2))
     for name, model in trained.items():
-        cells = [f"{results[b][f'{name} training form']:.2f} | {results[b][f'{name} inference form']:.2f}"
-                 for b in batches]
+        cells = [f"{results[b][f'{name} {form}']:.2f}" for b in batches for form in forms]
         paper = " | ".join(f"{r:.2f}" for r in PAPER_RATIOS[name])
         print(f"| {name} | {count_flops(model) / base_flops:.2f} | " + " | ".join(cells) + f" | {paper} |")
-    print(f"| {merged} | {count_flops(trained['Deepcorr-rc']) / base_flops:.2f} | " + " | ".join(
-        f"- | {results[b][f'{merged} inference form']:.2f}" for b in batches) + " | - | - |")
-    rates = conv_rates(max(batches), args.rounds, args.seconds)
-    print("\none 3×3 convolution + ReLU on 32×32 maps, batch " + str(max(batches)) + ": " + ", ".join(
-        f"{n}: time {r:.2f}× ResNet20's, {g:.1f} GMAC/s" for n, (r, g) in rates.items()))
+    for row, name in merged.items():
+        cells = [f"- | - | {results[b][f'{row} inference form']:.2f}" for b in batches]
+        print(f"| {row} | {count_flops(trained[name]) / base_flops:.2f} | " + " | ".join(cells) + " | - | - |")
+    rates = conv_rates(max(batches), args.rounds, args.seconds, args.xla)
+    print("\none convolution + ReLU on 32×32 maps, batch " + str(max(batches)) + ": " + ", ".join(
+        f"{n}: time {r:.2f}× the first, {g:.1f} GMAC/s" for n, (r, g) in rates.items()))
 
     steps = {"Finetune": finetune_copy(base), "Deepcorr": trained["Deepcorr"], "Deepcorr-b": trained["Deepcorr-b"],
              "Deepcorr, only the classifier trainable": only_classifier(trained["Deepcorr"])}
@@ -164,6 +196,8 @@ def main():
                              args.rounds, args.seconds)
     print(f"\ntraining step (batch {args.train_batch}) relative to Finetune: "
           + ", ".join(f"{n} {r:.2f}" for n, r in step_ratios.items() if n != "Finetune"))
+    print("training-step multiply-adds relative to Finetune's (forward, input and weight gradients): " + ", ".join(
+        f"{n} {step_flops(m) / step_flops(steps['Finetune']):.2f}" for n, m in steps.items() if n != "Finetune"))
 
 
 if __name__ == "__main__":

@@ -52,7 +52,8 @@ def _convolutions(layers, x, prefix, merge_pairs="flops"):
         # per output position of the vertical convolution (rows already strided)
         pair = k_h * channels * rank + k_w * rank * filters / horizontal.strides[1]
         if merge_pairs == "always" or pair >= k_h * k_w * channels * filters / horizontal.strides[1]:
-            return _merged(vertical, horizontal, x.shape, f"{prefix}{horizontal.name.removesuffix('_horizontal')}")(x)
+            name = horizontal.name.removesuffix("_horizontal").replace("horizontal_", "conv_")  # unit: conv_<i>
+            return _merged(vertical, horizontal, x.shape, f"{prefix}{name}")(x)
     for layer in layers:
         x = _built(layer, x.shape, layer.get_weights(), name=f"{prefix}{layer.name}")(x)
     return x
