@@ -13,11 +13,12 @@ def contrast(pixels, factor, rng):
     ``LUT``, one table per channel; the means divide OpenCV's exact integer sums, as NumPy's float64 mean does.
     """
     _, h, w, c = pixels.shape
-    levels = np.arange(256) / 255
+    means = np.array([cv2.sumElems(image)[:c] for image in pixels]) / (h * w) / 255  # (N, C)
+    levels = np.arange(256)[None, :, None] / 255
+    means = means[:, None, :]
+    tables = np.floor(np.clip((levels - means) * factor + means, 0, 1) * 255 + 1e-3).astype(np.uint8)  # (N, 256, C)
     out = np.empty_like(pixels)
-    for image, result in zip(pixels, out):
-        means = np.array(cv2.sumElems(image)[:c]) / (h * w) / 255
-        table = np.floor(np.clip((levels[:, None] - means) * factor + means, 0, 1) * 255 + 1e-3).astype(np.uint8)
+    for image, table, result in zip(pixels, tables, out):
         result[...] = cv2.LUT(image, table[None]).reshape(result.shape)
     return out
 
