@@ -144,8 +144,10 @@ def test_an_unwritable_folder_is_found_before_the_work(tmp_path):
 
 
 WRITER = textwrap.dedent("""
-    import sys, time
+    import signal, sys, time
     from keras_robust.atomic import atomic_output
+    # a job started in the background by a non-interactive shell inherits SIGINT ignored: as from a terminal
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     with atomic_output(sys.argv[1], overwrite=True) as tmp:
         tmp.mkdir()
         (tmp / "big.bin").write_bytes(b"x" * 1000)
