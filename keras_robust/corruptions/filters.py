@@ -26,7 +26,7 @@ def gaussian_blur(images, sigma, *, mode="nearest", truncate=4.0):
     if 2 * radius + 1 > _SEPARABLE_TAPS or radius >= min(h, w):
         rows = _gaussian_matrix(h, float(sigma), mode, truncate)
         cols = _gaussian_matrix(w, float(sigma), mode, truncate)
-        return apply_separable(images, rows, cols)
+        return _apply_dense_separable(images, rows, cols)
     taps = _gaussian_taps(float(sigma), radius)
     out = np.empty(images.shape, np.float32)
     for image, result in zip(images, out):
@@ -34,8 +34,9 @@ def gaussian_blur(images, sigma, *, mode="nearest", truncate=4.0):
     return out
 
 
-def apply_separable(images, rows, cols):
-    """``rows @ image @ cols.T`` for every image and channel of ``(N, H, W[, C])`` float32 images.
+def _apply_dense_separable(images, rows, cols):
+    """``rows @ image @ cols.T`` for every image and channel of ``(N, H, W[, C])`` float32 images, for dense
+    ``rows`` and ``cols`` (`geometry.apply_matrices` is the same map for sparse ones, one gather per tap).
 
     Each axis is one matrix product over the whole batch: many small products run an order of magnitude slower.
     """
