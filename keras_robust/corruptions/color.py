@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)  # ITU-R BT.601, as OpenCV's RGB2GRAY
-_SLACK = 1e-3  # float round-off must not turn 100.0 into 99 when truncating like np.uint8
+TRUNCATION_SLACK = 1e-3  # float round-off must not turn 100.0 into 99 when truncating like np.uint8
 _LEVELS = np.arange(256)
 
 
@@ -39,7 +39,7 @@ def _value_table(offset):
     shifted = np.minimum(value + np.float32(offset), np.float32(1))
     ratio = np.divide(shifted, value, out=np.zeros_like(value), where=value > 0)
     scaled = np.where(value > 0, channel * ratio, shifted)
-    return _truncate(scaled).reshape(-1)
+    return truncate(scaled).reshape(-1)
 
 
 def scale_saturation(pixels, factor, offset):
@@ -64,7 +64,7 @@ def scale_saturation(pixels, factor, offset):
     new_grey = min(max(offset, 0.0), 1.0)
     if new_grey > 0:
         grey = cv2.compare(value, minimum, cv2.CMP_EQ)
-        tint = cv2.LUT(value, np.floor(_LEVELS * (1 - new_grey) + _SLACK).astype(np.uint8))
+        tint = cv2.LUT(value, np.floor(_LEVELS * (1 - new_grey) + TRUNCATION_SLACK).astype(np.uint8))
         for plane in out[1:]:
             cv2.copyTo(tint, grey, plane)
     return _merge(out, pixels.shape)
@@ -89,9 +89,14 @@ def _saturation_tables(factor, offset):
     saturation = np.divide(delta, value, out=np.zeros_like(value), where=value > 0)
     new_saturation = np.clip(saturation * factor + offset, 0, 1)
     gain = np.divide(new_saturation * value, delta, out=np.zeros_like(value), where=delta > 0)
-    return gain.astype(np.float32).reshape(-1), (value * (1 - gain) + _SLACK).astype(np.float32).reshape(-1)
+    return gain.astype(np.float32).reshape(-1), (value * (1 - gain) + TRUNCATION_SLACK).astype(np.float32).reshape(-1)
 
 
-def _truncate(values):
-    """``[0, 1]`` floats to uint8 levels, truncated like the generators' ``np.uint8(255 * x)``."""
-    return np.floor(np.clip(values, 0, 1) * np.float32(255) + np.float32(_SLACK)).astype(np.uint8)
+def truncate(values):
+    """``[0, 1]`` floats to uint8 levels like the generators' ``np.uint8(255 * clip(x, 0, 1))``, in place when
+    ``values`` is a writeable float array, in three passes: clipping after scaling gives the same levels, and the
+    cast of non-negative values truncates."""
+    values = np.multiply(values, 255, out=values if values.dtype.kind == "f" and values.flags.writeable else None)
+    values += TRUNCATION_SLACK
+    np.clip(values, 0, 255, out=values)
+    return values.astype(np.uint8)

@@ -13,7 +13,6 @@ from keras_robust.corruptions.parameters import FROST_TEXTURE_SCALE, PRESETS, SU
 
 # pixel values per chunk of images: float32 temporaries of 8 MB, and enough chunks to keep all cores busy
 _CHUNK_VALUES = 1 << 21
-_TRUNCATION_SLACK = 1e-3  # float32 round-off must not turn 100.0 into 99 when truncating like np.uint8
 
 
 class _Corruption(NamedTuple):
@@ -120,26 +119,17 @@ def corrupt(images, name, severity, *, preset="cifar", seed=0):
         if corruption.on_uint8:
             result = function(chunk, params, rng)
             if grey:
-                result = np.floor(color.luma(result.astype(np.float32) / 255) * 255 + _TRUNCATION_SLACK).astype(np.uint8)
+                result = color.truncate(color.luma(result.astype(np.float32) / 255))
         else:
             result = function(np.divide(chunk, np.float32(255), dtype=np.float32), params, rng)
             if grey:
                 result = color.luma(np.clip(result, 0, 1))
-            out[start : start + step] = _truncate(result)
+            out[start : start + step] = color.truncate(result)
             return
         out[start : start + step] = result
 
     _run_chunks(corrupt_chunk, list(zip(starts, streams)), threaded=corruption.threaded)
     return out
-
-
-def _truncate(values):
-    """``[0, 1]`` floats to uint8 like the generators' ``np.uint8(255 * clip(x, 0, 1))``, in place, in three passes:
-    clipping after scaling gives the same levels, and the cast of non-negative values truncates."""
-    values = np.multiply(values, 255, out=values if values.dtype.kind == "f" and values.flags.writeable else None)
-    values += _TRUNCATION_SLACK
-    np.clip(values, 0, 255, out=values)
-    return values.astype(np.uint8)
 
 
 def _run_chunks(work, tasks, *, threaded=True):
