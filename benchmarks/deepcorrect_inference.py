@@ -44,7 +44,8 @@ PAPER_RATIOS = {  # FLOPs relative to the baseline, Tables III (AlexNet) and IX 
 
 def parse():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=7, help="alternated rounds (the fastest call of each model is kept)")
+    parser.add_argument("--rounds", type=int, default=7,
+                        help="alternated rounds (the fastest call of each model is kept)")
     parser.add_argument("--batches", default="1,256", help="comma-separated batch sizes")
     parser.add_argument("--train-batch", type=int, default=64)
     parser.add_argument("--seconds", type=float, default=0.5, help="least time per model per round and batch")
@@ -140,8 +141,8 @@ def print_rates(models, ratios, batch, trained, merged, base_flops):
     rows = [(f"{name} {form}", name) for name in trained for form in ("unpadded form", "inference form")]
     rows += [(f"{row} inference form", name) for row, name in merged.items()]
     print(f"\nbatch {batch}: multiply-adds per second relative to ResNet20's, as run and as the target needs\n"
-          "| model, form | FLOPs ratio (training form) | multiply-adds ratio (as run) | time ratio | rate | rate needed |"
-          "\n|---|---|---|---|---|---|")
+          "| model, form | FLOPs ratio (training form) | multiply-adds ratio (as run) | time ratio | rate "
+          "| rate needed |\n|---|---|---|---|---|---|")
     for row, name in rows:
         flops, macs = count_flops(trained[name]) / base_flops, count_flops(models[row]) / base_flops
         print(f"| {row} | {flops:.2f} | {macs:.2f} | {ratios[row]:.2f} | {macs / ratios[row]:.2f} "
