@@ -1,28 +1,36 @@
-"""DeepCorrect on CIFAR-10 (JPEG copy): ResNet20 and ResNet20PP under Gaussian blur and AWGN.
+"""DeepCorrect on CIFAR-10 (JPEG copy, about quality 75): the paper's comparison, resumable, arm by arm.
 
-For each model and distortion: filters ranked on `--rank-images` training
-images (Eq. 1; drawn with the first seed, the ranking serves every seed);
-for each seed: Baseline, BN recalibration (batch-norm
-statistics re-estimated on the training batches, no weight trained),
-Finetune, Stability, Deepcorr, Deepcorr-b, Deepcorr-rc (Deepcorr-b's units
-and every 3×3 convolution decomposed to ResNet20's FLOPs, Sec. IV-C) and
-Deepcorr-b + BN recal. (the frozen network's statistics re-estimated before
-the units train). Top-1 averaged over the clean test images and the six
-CIFAR levels (Table II). Fig. 7: Deepcorr on the least instead of the most
-susceptible filters; Fig. 8: top-1 against training steps, Deepcorr and
-Finetune. Training follows the paper (`fit_deepcorrect` defaults).
+Two stages, each a list of runs (model, distortion, arm, seed) trained with
+`fit_deepcorrect` (batches half clean, half distorted at a random level, the
+authors' augmentation, Sec. V-A schedule) and evaluated on the clean test
+images and every level of the distortion:
 
-Every sample count is a flag. Runs on any Keras backend (TensorFlow is not
-needed: the JPEGs decode with Pillow). Writes a JSON file and a Markdown
-file of tables (`--output`, `--markdown`):
+- `--stage probe`: the units' learning rate and warm-up at equal steps
+  (identity start, real ranking), the paper's 0.1 among them, with
+  Finetune and a random filter order beside them; evaluated on 1,000
+  class-balanced test images.
+- `--stage full`: the arms of Table II at the paper's length (10 epochs of
+  all 50,000 training images = 7,820 steps of 64, the paper's 62,500
+  iterations of 8 ≈ 10 epochs), evaluated on all 10,000 test images, with
+  Fig. 8's curve (top-1 against steps from step 0 on 1,000 class-balanced
+  test images).
 
-    KERAS_BACKEND=jax python scripts/deepcorrect_cifar10.py --data ../shared/data/cifar10-jpeg \\
-        --rank-images 1000 --train-images 50000 --train-samples 100000 --test-images 2000 --seeds 0 1
+Every run saves its state every `--eval-every` steps under `--runs-dir` and
+a kill loses at most that interval: run the same command again to resume.
+The results file (`--output`) is rewritten after every measurement, with
+each run's steps done against its planned steps. The tutorial's tables and
+figure are generated from it (`docs/hooks/deepcorrect_results.py`).
+
+    python scripts/deepcorrect_cifar10.py --stage probe
+    python scripts/deepcorrect_cifar10.py --stage full --distortions awgn gaussian_blur \\
+        --arms Finetune Deepcorr --seeds 0
 """
 
 import argparse
 import json
+import math
 import time
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -31,215 +39,276 @@ from keras_robust import applications
 from keras_robust.atomic import atomic_output
 from keras_robust.datasets import load_cifar10_jpeg
 from keras_robust.deepcorrect import (
-    bn_recalibrated_copy, build_deepcorrect, finetune_copy, fit_deepcorrect, rank_filters,
-    stability_model, to_rank_constrained, trainable_parameters,
+    bn_recalibrated_copy, build_deepcorrect, finetune_copy, fit_deepcorrect, rank_filters, to_rank_constrained,
+    trainable_parameters,
 )
-from keras_robust.deepcorrect.batches import MixedDistortionBatches
 from keras_robust.deepcorrect.decomposition import ranks_for_flops
 from keras_robust.deepcorrect.distortions import DISTORTIONS, distort_levels, resolve
 from keras_robust.deepcorrect.evaluation import AccuracyCurve, distorted_sets, top1_over_levels
+from keras_robust.deepcorrect.pipeline import mixed_distortion_dataset
 from keras_robust.utils import count_flops
 
-# As ResNet18 in the paper: after the stem (its batch norm) and after every
-# skip-connection merge, 75% of the filters corrected.
+# As ResNet18 in the paper: after the stem (its batch norm) and after every skip-connection merge, 75% corrected.
 POINTS = ["conv1"] + [f"layer{s}_{b}_add" for s in (1, 2, 3) for b in (0, 1, 2)]
 BETA = 0.75
-METHODS = ["Baseline", "BN recal.", "Finetune", "Stability", "Deepcorr", "Deepcorr-b", "Deepcorr-rc",
-           "Deepcorr-b + BN recal.", "Deepcorr least"]
+FINETUNE_RATE = 0.01  # 10x below the pretraining rate, as the paper (0.001 for AlexNet) and the authors' CIFAR code
+PAPER_RATE = 0.1  # the paper's rate for correction units, after one warm-up epoch at a tenth of it
+
+
+def arms(unit_rate, unit_warmup):
+    """Every arm: how its model is made and trained (`None`: evaluated untrained)."""
+    units = dict(kind="deepcorrect", rate=unit_rate, warmup=unit_warmup, order="ranked", batch_norm="frozen")
+    return {
+        "Baseline": dict(kind="baseline"),
+        "BN recal.": dict(kind="recalibrated"),
+        "Finetune": dict(kind="finetune", rate=FINETUNE_RATE, warmup=0.0),
+        "Deepcorr": dict(units, unit="full", start="identity"),
+        "Deepcorr (He start)": dict(units, unit="full", start="he_normal", rate=PAPER_RATE, warmup=1.0),
+        "Deepcorr (BN adapt)": dict(units, unit="full", start="identity", batch_norm="adapt"),
+        "Deepcorr-b": dict(units, unit="bottleneck", start="identity"),
+        "Deepcorr-rc": dict(kind="rank_constrained", source="Deepcorr-b"),
+        "Deepcorr-b + BN recal.": dict(units, unit="bottleneck", start="identity", recalibrated=True),
+        "Deepcorr random order": dict(units, unit="full", start="identity", order="random"),
+    }
+
+
+def probe_runs(args):
+    """The probe: Deepcorr (identity start) at each rate with and without warm-up, the paper's He start at its
+    rate, Finetune, and the best-guess rate on a random filter order."""
+    runs = [dict(arm="Finetune", kind="finetune", rate=FINETUNE_RATE, warmup=0.0)]
+    for rate in args.probe_rates:
+        for warmup in (0.0, 0.1):
+            runs.append(dict(arm="Deepcorr", kind="deepcorrect", unit="full", start="identity", order="ranked",
+                             batch_norm="frozen", rate=rate, warmup=warmup))
+    runs.append(dict(arm="Deepcorr (He start)", kind="deepcorrect", unit="full", start="he_normal", order="ranked",
+                     batch_norm="frozen", rate=PAPER_RATE, warmup=0.1))
+    runs.append(dict(arm="Deepcorr random order", kind="deepcorrect", unit="full", start="identity", order="random",
+                     batch_norm="frozen", rate=args.unit_rate, warmup=args.unit_warmup / 10))
+    runs.append(dict(arm="Deepcorr (BN adapt)", kind="deepcorrect", unit="full", start="identity", order="ranked",
+                     batch_norm="adapt", rate=args.unit_rate, warmup=args.unit_warmup / 10))
+    return runs
 
 
 def parse():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add = parser.add_argument
+    add("--stage", choices=("probe", "full"), default="full")
     add("--data", default="../shared/data/cifar10-jpeg", help="folder with train.tar.gz and test.tar.gz")
-    add("--models", nargs="+", default=["ResNet20", "ResNet20PP"])
-    add("--distortions", nargs="+", default=["gaussian_blur", "awgn"], choices=sorted(DISTORTIONS))
-    add("--methods", nargs="+", default=METHODS, choices=METHODS)
-    add("--seeds", nargs="+", type=int, default=[0, 1])
+    add("--models", nargs="+", default=["ResNet20"])
+    add("--distortions", nargs="+", default=["awgn", "gaussian_blur"], choices=sorted(DISTORTIONS))
+    add("--arms", nargs="+", default=["Finetune", "Deepcorr"],
+        help="full stage: arms, each optionally ARM:EPOCHS (default 10 epochs)")
+    add("--seeds", nargs="+", type=int, default=[0])
+    add("--epochs", type=int, default=10, help="epochs of an arm without its own")
+    add("--train-images", type=int, default=50000)
+    add("--test-images", type=int, default=10000, help="full stage: test images of the final evaluation")
     add("--rank-images", type=int, default=1000, help="training images the filters are ranked on")
-    add("--train-images", type=int, default=50000, help="distinct training images")
-    add("--train-samples", type=int, default=100000, help="images seen per trained model (epochs × images)")
-    add("--test-images", type=int, default=2000)
+    add("--balanced-images", type=int, default=1000, help="class-balanced test images of the curves and the probe")
+    add("--eval-every", type=int, default=391, help="steps between curve points and saved states")
     add("--batch-size", type=int, default=64)
-    add("--workers", type=int, default=1, help="threads preparing the training batches")
-    add("--unit-learning-rate", type=float, default=0.1, help="the paper's rate for correction units")
-    add("--finetune-learning-rate", type=float, default=0.01,
-        help="10× below the pretraining rate, as the paper (0.001 for AlexNet) and the authors' CIFAR code")
-    add("--warmup-epochs", type=float, default=1.0, help="epochs of the units at a tenth of their rate")
-    add("--curve-points", type=int, default=8, help="Fig. 8: measurements over the training of Deepcorr/Finetune")
-    add("--curve-images", type=int, default=500, help="Fig. 8: test images of each measurement")
-    add("--output", default="deepcorrect_cifar10.json")
-    add("--markdown", default="deepcorrect_cifar10.md")
-    add("--overwrite", action="store_true")
+    add("--unit-rate", type=float, default=0.01, help="correction units' rate after the warm-up (from the probe)")
+    add("--unit-warmup", type=float, default=1.0, help="epochs at a tenth of the units' rate first")
+    add("--probe-rates", nargs="+", type=float, default=[0.1, 0.01, 0.001])
+    add("--probe-steps", type=int, default=300)
+    add("--runs-dir", default="runs/deepcorrect_cifar10", help="resumable state of every run")
+    add("--output", default="scripts/deepcorrect_cifar10_results.json")
     return parser.parse_args()
 
 
-def write(path, text, overwrite=True):
-    with atomic_output(path, overwrite=overwrite) as tmp:
-        tmp.write_text(text)
+def slug(*parts):
+    return "_".join(str(p).lower().replace(" ", "-").replace("(", "").replace(")", "").replace(".", "")
+                    .replace("+", "plus") for p in parts)
 
 
-class Run:
-    """One model, distortion and seed: its data, ranking and trained methods."""
+class Results:
+    """The results file: read at start (a resumed call keeps what earlier calls wrote), rewritten atomically."""
 
-    def __init__(self, args, base, distortion, seed, data, log, ranking=None):
-        self.args, self.base, self.distortion, self.seed, self.log = args, base, distortion, seed, log
-        self.ranking = ranking  # the first seed's, reused: the seeds vary the training
-        train_x, train_y, test_x, test_y = data
-        rng = np.random.default_rng([seed, 1])
-        chosen = rng.permutation(len(train_x))
-        self.train_x, self.train_y = train_x[chosen[:args.train_images]], train_y[chosen[:args.train_images]]
-        rank = chosen[:args.rank_images]
-        self.rank_x, self.rank_y = train_x[rank].astype("float32"), train_y[rank]
-        self.sets, self.test_y = distorted_sets(test_x, distortion, seed=seed + 100), test_y
-        # every k-th test image: the test images come sorted by class
-        self.curve_rows = np.linspace(0, len(test_y) - 1, min(args.curve_images, len(test_y))).astype(int)
-        self.curve_sets = {level: images[self.curve_rows] for level, images in self.sets.items()}
-        self.epochs = max(1, round(args.train_samples / len(self.train_x)))
-        self.rows, self.curves = {}, {}
+    def __init__(self, path, settings):
+        self.path = Path(path)
+        self.data = json.loads(self.path.read_text()) if self.path.exists() else {}
+        self.data.setdefault("probe", {})
+        self.data.setdefault("runs", {})
+        self.data.setdefault("rankings", {})
+        self.data["settings"] = {**self.data.get("settings", {}), **settings}
 
-    def record(self, name, model, trained=None):
-        mean, per_level = top1_over_levels(model, self.sets, self.test_y)
-        self.rows[name] = {
-            "top1": mean, "per_level": {str(k): v for k, v in per_level.items()},
-            "trainable_parameters": trainable_parameters(model) if trained is None else trained,
-            "flops": count_flops(model),
-        }
-        self.log(f"{name}: top-1 {mean:.4f}")
+    def put(self, group, key, entry):
+        self.data[group][key] = entry
+        self.write()
 
-    def fit(self, model, learning_rate, warmup, curve=None, recalibrate=False):
-        keras.utils.set_random_seed(self.seed)
-        callbacks = []
-        if curve:
-            steps = self.epochs * -(-len(self.train_x) // self.args.batch_size)
-            callbacks = [AccuracyCurve(self.curve_sets, self.test_y[self.curve_rows],
-                                       max(1, steps // self.args.curve_points))]
-        fit_deepcorrect(model, self.train_x, self.train_y, self.distortion, epochs=self.epochs,
-                        batch_size=self.args.batch_size, learning_rate=learning_rate, warmup_epochs=warmup,
-                        recalibrate=recalibrate, seed=self.seed, callbacks=callbacks, workers=self.args.workers)
-        if curve:
-            self.curves[curve] = callbacks[0].points
-        return model
+    def write(self):
+        with atomic_output(self.path, overwrite=True) as tmp:
+            tmp.write_text(json.dumps(self.data, indent=1, sort_keys=True) + "\n")
 
-    def deepcorrect(self, ranking, unit, least=False, recalibrate=False, curve=None):
-        """A DeepCorrect model on the most (or `least`) susceptible filters, trained."""
-        orders = {k: v[::-1] if least else v for k, v in ranking.orders.items()}
-        keras.utils.set_random_seed(self.seed)
-        model = build_deepcorrect(self.base, orders, {p: BETA for p in POINTS}, unit=unit)
-        return self.fit(model, self.args.unit_learning_rate, self.args.warmup_epochs, curve, recalibrate)
 
-    def run(self, methods):
-        lr = self.args.finetune_learning_rate
-        self.record("Baseline", self.base, trained=0)
-        if "BN recal." in methods:
-            batches = MixedDistortionBatches(self.train_x, self.train_y, self.distortion,
-                                             batch_size=self.args.batch_size, seed=self.seed)
-            self.record("BN recal.", bn_recalibrated_copy(self.base, batches), trained=0)
-        if "Finetune" in methods:
-            self.record("Finetune", self.fit(finetune_copy(self.base), lr, 0.0, curve="Finetune"))
-        if "Stability" in methods:
-            trainer, stable = stability_model(self.base)
-            self.fit(trainer, lr, 0.0)
-            self.record("Stability", stable)
-        needs_ranking = {"Deepcorr", "Deepcorr-b", "Deepcorr-rc", "Deepcorr-b + BN recal.", "Deepcorr least"}
-        if not needs_ranking & set(methods):
-            return
-        if self.ranking is None:
+def balanced_rows(labels, count):
+    """`count` test images, as many of each class, the first of each in file order."""
+    classes = np.unique(labels)
+    per_class = count // len(classes)
+    return np.sort(np.concatenate([np.flatnonzero(labels == c)[:per_class] for c in classes]))
+
+
+class Experiment:
+    def __init__(self, args, log):
+        self.args, self.log = args, log
+        limit = max(args.train_images, args.rank_images)
+        self.train_x, self.train_y, _ = load_cifar10_jpeg(args.data, "train", limit=None if limit >= 50000 else limit,
+                                                          seed=0)
+        test_x, test_y, _ = load_cifar10_jpeg(args.data, "test")
+        rows = balanced_rows(test_y, args.balanced_images)
+        self.balanced = (test_x[rows], test_y[rows])
+        rest = np.random.default_rng(0).permutation(len(test_y))[:args.test_images]
+        self.test = (test_x[np.sort(rest)], test_y[np.sort(rest)])
+        self.results = Results(args.output, {"points": POINTS, "beta": BETA, "batch_size": args.batch_size,
+                                             "backend": keras.backend.backend(), "data": "CIFAR-10 JPEG (q≈75)"})
+        self.bases, self.sets = {}, {}
+
+    def base(self, name):
+        if name not in self.bases:
+            self.bases[name] = getattr(applications, name)(weights="cifar10")
+        return self.bases[name]
+
+    def test_sets(self, which, distortion):
+        key = (which, distortion)
+        if key not in self.sets:
+            images, labels = self.balanced if which == "balanced" else self.test
+            self.sets[key] = (distorted_sets(images, distortion, seed=100), labels)
+        return self.sets[key]
+
+    def ranking(self, model_name, distortion, order, seed):
+        """Filter orders of the correction points: Eq. 1's ranking (computed once, kept in the results), or a
+        random order drawn from the seed (the paper's Fig. 7 control)."""
+        key = f"{model_name}/{distortion}"
+        if key not in self.results.data["rankings"]:
             started = time.time()
-            self.ranking = rank_filters(self.base, POINTS, self.rank_x, distort_levels(
-                self.rank_x, self.distortion, seed=self.seed + 200), self.rank_y)
-            self.log(f"ranked {sum(len(s) for s in self.ranking.scores.values())} filters in "
-                     f"{time.time() - started:.0f} s")
-        ranking = self.ranking
-        if "Deepcorr" in methods:
-            self.record("Deepcorr", self.deepcorrect(ranking, "full", curve="Deepcorr"))
-        if "Deepcorr least" in methods:
-            self.record("Deepcorr least", self.deepcorrect(ranking, "full", least=True))
-        if {"Deepcorr-b", "Deepcorr-rc"} & set(methods):
-            bottleneck = self.deepcorrect(ranking, "bottleneck")
-            self.record("Deepcorr-b", bottleneck)
-            if "Deepcorr-rc" in methods:
-                depths = {l.name.removesuffix("_correction"): l.unit.depth for l in bottleneck.layers
-                          if hasattr(l, "unit")}
-                units = to_rank_constrained(bottleneck, {n: max(1, round(0.75 * d)) for n, d in depths.items()})
-                rc = to_rank_constrained(units, base_ranks=ranks_for_flops(units, count_flops(self.base)))
-                self.record("Deepcorr-rc", rc, trained=trainable_parameters(bottleneck))
-        if "Deepcorr-b + BN recal." in methods:
-            self.record("Deepcorr-b + BN recal.", self.deepcorrect(ranking, "bottleneck", recalibrate=True))
+            rows = np.random.default_rng(1).permutation(len(self.train_x))[:self.args.rank_images]
+            clean = self.train_x[rows].astype("float32")
+            ranking = rank_filters(self.base(model_name), POINTS, clean,
+                                   distort_levels(clean, distortion, seed=200), self.train_y[rows])
+            self.results.put("rankings", key, {k: v.tolist() for k, v in ranking.orders.items()})
+            self.log(f"ranked {key} in {time.time() - started:.0f} s")
+        orders = {k: np.asarray(v) for k, v in self.results.data["rankings"][key].items()}
+        if order == "random":
+            rng = np.random.default_rng([seed, 7])
+            orders = {k: rng.permutation(v) for k, v in orders.items()}
+        return orders
 
+    def model(self, spec, model_name, distortion, seed):
+        base = self.base(model_name)
+        if spec["kind"] in ("baseline",):
+            return base
+        if spec["kind"] == "finetune":
+            return finetune_copy(base)
+        if spec["kind"] == "recalibrated":
+            return bn_recalibrated_copy(base, self.batches(distortion, seed))
+        if spec.get("recalibrated"):
+            base = bn_recalibrated_copy(base, self.batches(distortion, seed))
+        keras.utils.set_random_seed(seed)
+        return build_deepcorrect(base, self.ranking(model_name, distortion, spec["order"], seed),
+                                 {p: BETA for p in POINTS}, unit=spec["unit"], start=spec["start"],
+                                 batch_norm=spec["batch_norm"])
 
-def spread(values):
-    values = np.asarray(values, dtype="float64")
-    return float(values.mean()), float((values.max() - values.min()) / 2)
+    def batches(self, distortion, seed):
+        """One epoch of training batches: what the batch-norm recalibration averages over."""
+        steps = math.ceil(len(self.train_x) / self.args.batch_size)
+        return mixed_distortion_dataset(self.train_x, self.train_y, distortion, batch_size=self.args.batch_size,
+                                        seed=seed, stop_step=steps)
 
+    def run(self, group, key, spec, model_name, distortion, seed, epochs, images, final):
+        """Train (resuming) and evaluate one run; its entry is rewritten at every measurement."""
+        entry = self.results.data[group].get(key)
+        if entry and entry.get("status") == "done":
+            return
+        started = time.time()
+        train_x, train_y = self.train_x[:images], self.train_y[:images]
+        steps = epochs * math.ceil(images / self.args.batch_size)
+        entry = {"model": model_name, "distortion": distortion, "arm": spec["arm"], "seed": seed,
+                 "spec": {k: v for k, v in spec.items() if k != "arm"}, "epochs": epochs, "train_images": images,
+                 "steps_planned": steps, "steps_done": 0, "status": "running",
+                 "levels": list(resolve(distortion).levels), "seconds": (entry or {}).get("seconds", 0.0)}
+        if spec["kind"] == "rank_constrained":
+            model = self.rank_constrained(spec, model_name, distortion, seed, group)
+            if model is None:
+                self.log(f"{key}: waits for {spec['source']}")
+                return
+            entry["trainable_parameters"] = self.results.data[group][slug(model_name, distortion, spec["source"],
+                                                                          f"s{seed}")]["trainable_parameters"]
+            entry["steps_planned"] = 0
+        else:
+            model = self.model(spec, model_name, distortion, seed)
+            entry["trainable_parameters"] = trainable_parameters(model) if "rate" in spec else 0
+        entry["flops"] = count_flops(model)
+        if "rate" in spec:
+            sets, labels = self.test_sets("balanced", distortion)
+            curve = AccuracyCurve(sets, labels, every=self.args.eval_every)
 
-def tables(results):
-    """Markdown: Table II (mean ± half the range over seeds), Fig. 7 and Fig. 8."""
-    runs = results["runs"]
-    seeds = results["settings"]["seeds"]
-    columns = [(m, d) for m in results["settings"]["models"] for d in results["settings"]["distortions"]]
-    names = [n for n in METHODS if any(n in r["rows"] for r in runs)]
+            class Record(keras.callbacks.Callback):
+                def on_train_batch_end(inner, batch, logs=None):
+                    step = int(keras.ops.convert_to_numpy(inner.model.optimizer.iterations))
+                    if step % self.args.eval_every == 0:
+                        entry.update(steps_done=step, curve=curve.get_state(),
+                                     seconds=entry["seconds"] + time.time() - record.since)
+                        record.since = time.time()
+                        self.results.put(group, key, entry)
+                        self.log(f"{key}: step {step}/{steps}, balanced top-1 {curve.points[-1][1]:.4f}")
 
-    def rows_of(model, distortion, name):
-        return [r["rows"][name] for r in runs if (r["model"], r["distortion"]) == (model, distortion)
-                and name in r["rows"]]
+            record = Record()
+            record.since = time.time()
+            fit_deepcorrect(model, train_x, train_y, distortion, epochs=epochs, batch_size=self.args.batch_size,
+                            learning_rate=spec["rate"], warmup_epochs=spec["warmup"], seed=seed,
+                            callbacks=[curve, record], checkpoint_dir=Path(self.args.runs_dir) / group / key,
+                            save_every=self.args.eval_every)
+            entry.update(steps_done=steps, curve=curve.get_state(),
+                         seconds=entry["seconds"] + time.time() - record.since)
+            model.save_weights(Path(self.args.runs_dir) / group / key / "final.weights.h5", overwrite=True)
+        sets, labels = self.test_sets("test" if final else "balanced", distortion)
+        mean, per_level = top1_over_levels(model, sets, labels)
+        entry.update(top1=mean, per_level={str(k): v for k, v in per_level.items()}, status="done",
+                     evaluated_on=len(labels))
+        if spec["kind"] != "rank_constrained" and "rate" not in spec:
+            entry["seconds"] = time.time() - started
+        self.results.put(group, key, entry)
+        self.log(f"{key}: top-1 {mean:.4f} over clean + {len(per_level) - 1} levels, {len(labels)} test images")
 
-    lines = ["| Method | " + " | ".join(f"{m} {d.replace('_', ' ')}" for m, d in columns)
-             + " | Trainable params (ResNet20) | FLOPs (ResNet20) |", "|---" * (len(columns) + 3) + "|"]
-    for name in names:
-        cells = []
-        for model, distortion in columns:
-            found = rows_of(model, distortion, name)
-            cells.append("–" if not found else "{:.4f} ± {:.4f}".format(*spread([r["top1"] for r in found])))
-        first = rows_of(*columns[0], name)
-        cost = f"{first[0]['trainable_parameters']:,} | {first[0]['flops'] / 1e6:.1f}M" if first else "– | –"
-        lines.append(f"| {name} | " + " | ".join(cells) + f" | {cost} |")
-    lines += ["", f"Top-1 over the clean test images and the 6 levels; mean ± half the range over seeds {seeds}.", ""]
-    curves = [r for r in runs if r["curves"]]
-    if curves:
-        lines += ["| Model | Distortion | Method | top-1 at training steps (mean over seeds) |", "|---|---|---|---|"]
-        for model, distortion in columns:
-            for method in ("Finetune", "Deepcorr"):
-                points = [r["curves"][method] for r in curves
-                          if (r["model"], r["distortion"]) == (model, distortion) and method in r["curves"]]
-                if points:
-                    steps = [s for s, _ in points[0]]
-                    means = np.mean([[a for _, a in p] for p in points], axis=0)
-                    cells = ", ".join(f"{s}: {a:.3f}" for s, a in zip(steps, means))
-                    lines.append(f"| {model} | {distortion} | {method} | {cells} |")
-    return "\n".join(lines) + "\n"
+    def rank_constrained(self, spec, model_name, distortion, seed, group):
+        """Deepcorr-rc: the trained Deepcorr-b's units and every 3x3 convolution decomposed to the base's FLOPs."""
+        source = slug(model_name, distortion, spec["source"], f"s{seed}")
+        weights = Path(self.args.runs_dir) / group / source / "final.weights.h5"
+        if self.results.data[group].get(source, {}).get("status") != "done" or not weights.exists():
+            return None
+        bottleneck = self.model(arms(self.args.unit_rate, self.args.unit_warmup)[spec["source"]], model_name,
+                                distortion, seed)
+        bottleneck.load_weights(weights)
+        depths = {layer.name.removesuffix("_correction"): layer.unit.depth for layer in bottleneck.layers
+                  if hasattr(layer, "unit")}
+        units = to_rank_constrained(bottleneck, {n: max(1, round(0.75 * d)) for n, d in depths.items()})
+        return to_rank_constrained(units, base_ranks=ranks_for_flops(units, count_flops(self.base(model_name))))
 
 
 def main():
     args = parse()
-    for path in (args.output, args.markdown):
-        if not args.overwrite:
-            with atomic_output(path) as tmp:  # refuses an existing file before hours of work
-                tmp.write_text("")
     started = time.time()
-    limit = max(args.train_images, args.rank_images)
-    train_x, train_y, _ = load_cifar10_jpeg(args.data, "train", limit=None if limit >= 50000 else limit, seed=0)
-    test_x, test_y, _ = load_cifar10_jpeg(args.data, "test", limit=args.test_images, seed=0)
-    data = (train_x, train_y, test_x, test_y)
-    results = {"settings": {**vars(args), "backend": keras.backend.backend(), "points": POINTS, "beta": BETA},
-               "runs": []}
-    for name in args.models:
-        base = getattr(applications, name)(weights="cifar10")
+
+    def log(message):
+        print(f"[{time.time() - started:7.0f}s] {message}", flush=True)
+
+    experiment = Experiment(args, log)
+    table = arms(args.unit_rate, args.unit_warmup)
+    for model_name in args.models:
         for distortion in args.distortions:
-            ranking = None
+            if args.stage == "probe":
+                images = args.probe_steps * args.batch_size
+                for spec in probe_runs(args):
+                    key = slug(model_name, distortion, spec["arm"], f"lr{spec['rate']}", f"w{spec['warmup']}")
+                    experiment.run("probe", key, spec, model_name, distortion, 0, 1, images, final=False)
+                continue
             for seed in args.seeds:
-                def log(message):
-                    print(f"[{time.time() - started:7.0f}s] {name} {distortion} seed {seed}: {message}", flush=True)
-                run = Run(args, base, distortion, seed, data, log, ranking)
-                run.run(args.methods)
-                ranking = run.ranking
-                results["runs"].append({"model": name, "distortion": distortion, "seed": seed,
-                                        "levels": list(resolve(distortion).levels), "epochs": run.epochs,
-                                        "rows": run.rows, "curves": run.curves})
-                results["seconds"] = time.time() - started
-                write(args.output, json.dumps(results, indent=1))
-                write(args.markdown, tables(results))
-    print(tables(results))
+                for item in args.arms:
+                    arm, _, epochs = item.partition(":")
+                    spec = dict(table[arm], arm=arm)
+                    key = slug(model_name, distortion, arm, f"s{seed}")
+                    experiment.run("runs", key, spec, model_name, distortion, seed, int(epochs or args.epochs),
+                                   args.train_images, final=True)
+    log("done")
 
 
 if __name__ == "__main__":

@@ -68,13 +68,13 @@ def randomize_units(model, seed=1):
     ],
 )
 def test_correction_unit_forms(kwargs, parameters, tmp_path):
-    unit = CorrectionUnit(**kwargs, expand_initializer="zeros")
+    unit = CorrectionUnit(**kwargs)
     inputs = keras.Input((8, 8, 6))
     model = keras.Model(inputs, unit(inputs))
     assert trainable_parameters(model) == parameters
     x = images(2, shape=(8, 8, 6))
     np.testing.assert_allclose(predict(model, x), x, atol=1e-6)  # starts as the identity
-    assert np.abs(keras.ops.convert_to_numpy(CorrectionUnit(**kwargs)(x)) - x).max() > 1e-3  # he_normal
+    assert np.abs(keras.ops.convert_to_numpy(CorrectionUnit(**kwargs, start="he_normal")(x)) - x).max() > 1e-3
     rng = np.random.default_rng(0)
     for weight in unit.trainable_weights:
         weight.assign(rng.normal(0, 0.3, weight.shape))

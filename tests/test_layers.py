@@ -55,7 +55,7 @@ CASES = {
         _image((2, 7, 7, 2)),
     ),
     "correction_unit": (
-        lambda: CorrectionUnit(depth=3, kernel_size=3, stages=2, l1=1e-4, expand_initializer="glorot_normal",
+        lambda: CorrectionUnit(depth=3, kernel_size=3, stages=2, l1=1e-4, start="he_normal",
                                name="layer"),
         _image((2, 6, 6, 5)),
     ),

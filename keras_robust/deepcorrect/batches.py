@@ -42,17 +42,26 @@ def augment_images(images, seed=0, *, rotation=20.0, shift=0.15, flip=True):
     if images.ndim != 4:
         raise ValueError(f"`images` must be a batch (N, H, W, C). Received: shape {images.shape}")
     rng = np.random.default_rng(seed)
-    count, height, width = images.shape[:3]
+    count = len(images)
     angles = np.deg2rad(rng.uniform(-rotation, rotation, count))
-    shifts = rng.uniform(-shift, shift, (count, 2)) * (height, width)
+    shifts = rng.uniform(-shift, shift, (count, 2))
     flips = rng.random(count) < 0.5 if flip else np.zeros(count, bool)
+    return affine_transform(images, angles, shifts, flips)
+
+
+def affine_transform(images, angles, shifts, flips):
+    """Rotate each image about its centre by `angles` (radians), shift it by `shifts` (fractions of the height
+    and width) and mirror it where `flips`: bilinear, the nearest border pixel filling in (float32)."""
+    images = np.asarray(images, dtype="float32")
+    count, height, width = images.shape[:3]
+    shifts = np.asarray(shifts) * (height, width)
     # For output pixel p of image i, the input pixel R_i (p - c - s_i) + c (then mirrored).
     cos, sin = np.cos(angles)[:, None, None], np.sin(angles)[:, None, None]
     rows, cols = np.meshgrid(np.arange(height) - (height - 1) / 2, np.arange(width) - (width - 1) / 2, indexing="ij")
     rows, cols = rows[None] - shifts[:, 0, None, None], cols[None] - shifts[:, 1, None, None]
     source_rows = cos * rows - sin * cols + (height - 1) / 2
     source_cols = sin * rows + cos * cols + (width - 1) / 2
-    source_cols = np.where(flips[:, None, None], width - 1 - source_cols, source_cols)
+    source_cols = np.where(np.asarray(flips)[:, None, None], width - 1 - source_cols, source_cols)
     # Bilinear interpolation; coordinates clipped to the image: the nearest border pixel fills in.
     source_rows, source_cols = np.clip(source_rows, 0, height - 1), np.clip(source_cols, 0, width - 1)
     top, left = np.floor(source_rows).astype(int), np.floor(source_cols).astype(int)
@@ -61,8 +70,7 @@ def augment_images(images, seed=0, *, rotation=20.0, shift=0.15, flip=True):
     index = np.arange(count)[:, None, None]
     out = ((images[index, top, left] * (1 - across) + images[index, top, right] * across) * (1 - down)
            + (images[index, bottom, left] * (1 - across) + images[index, bottom, right] * across) * down)
-    out = out.astype("float32")
-    return out
+    return out.astype("float32")
 
 
 class MixedDistortionBatches(keras.utils.PyDataset):

@@ -8,6 +8,11 @@ from keras_robust.graph import as_functional, clone, has_activation
 from keras_robust.deepcorrect.ranking import FilterRanking
 from keras_robust.layers import ChannelCorrection, CorrectionUnit
 
+# How the frozen network's batch normalizations behave while the units train: with their pretrained (inference)
+# statistics, or normalizing with the training batch's statistics and updating their moving ones, as the authors'
+# Keras 1 code did in frozen layers (their scale and offset stay frozen either way).
+BATCH_NORMS = ("frozen", "adapt")
+
 # The paper's three correction units: stacked k×k stages and D relative to βN.
 UNITS = ("full", "bottleneck", "rank_constrained")
 STAGES = {"full": 2, "bottleneck": 3, "rank_constrained": 3}
@@ -53,7 +58,7 @@ def _orders(ranking):
 
 def build_deepcorrect(
     model, ranking, betas, unit="full", *, depths=None, kernel_sizes=None,
-    ranks=None, stages=None, trainable_layers=(), name=None,
+    ranks=None, stages=None, start="identity", batch_norm="frozen", trainable_layers=(), name=None,
 ):
     """A DeepCorrect model: a frozen copy of `model` with correction units.
 
@@ -62,8 +67,9 @@ def build_deepcorrect(
     layer, or after the batch normalization that follows it; a fused
     activation is split off and applied after the correction), the other
     outputs pass unchanged and the channel order is kept. Every copied layer
-    is frozen (batch normalization in inference mode) except those named in
-    `trainable_layers`.
+    is frozen except those named in `trainable_layers`. By default every
+    unit starts as the identity, so the new model's predictions are the
+    pretrained model's until the units train.
 
     Args:
         model: the pretrained functional or Sequential model (left unchanged).
@@ -73,6 +79,13 @@ def build_deepcorrect(
         unit: `"full"`, `"bottleneck"` or `"rank_constrained"`.
         depths, kernel_sizes, ranks, stages: optional overrides of the unit
             form's D, k, P and number of stages, one value or a dict per layer.
+        start: how every unit starts, `"identity"` (default) or `"he_normal"`
+            (the authors' random last layer, see `CorrectionUnit`).
+        batch_norm: the frozen network's batch normalizations while the
+            units train: `"frozen"` (default: inference statistics, as
+            Keras freezes them) or `"adapt"` (the authors' Keras 1
+            behaviour: batch statistics in training, moving statistics
+            updated, scale and offset frozen).
         trainable_layers: names of pretrained layers left trainable (the
             paper trains ResNet18's last dense layer with its units).
         name: name of the new model.
@@ -80,6 +93,8 @@ def build_deepcorrect(
     Returns:
         A new `keras.Model`.
     """
+    if batch_norm not in BATCH_NORMS:
+        raise ValueError(f"`batch_norm` must be one of {BATCH_NORMS}. Received: batch_norm={batch_norm!r}")
     orders = _orders(ranking)
     chosen = betas if isinstance(betas, dict) else {layer: betas for layer in orders}
     model = as_functional(model)
@@ -96,7 +111,7 @@ def build_deepcorrect(
             unit, corrected, *(_per_layer(v, layer) for v in (depths, kernel_sizes, ranks, stages))
         )
         correction = ChannelCorrection(
-            order[:corrected].tolist(), CorrectionUnit(**settings, name=f"{layer}_unit"),
+            order[:corrected].tolist(), CorrectionUnit(**settings, start=start, name=f"{layer}_unit"),
             name=f"{layer}_correction",
         )
         activation = None
@@ -111,8 +126,15 @@ def build_deepcorrect(
     )
     keep = set(trainable_layers)
     for layer in corrected_model.layers:
-        if not isinstance(layer, ChannelCorrection):
-            layer.trainable = layer.name in keep
+        if isinstance(layer, ChannelCorrection):
+            continue
+        layer.trainable = layer.name in keep
+        if batch_norm == "adapt" and isinstance(layer, keras.layers.BatchNormalization) and not layer.trainable:
+            # Keras normalizes with batch statistics only in trainable layers: keep the layer trainable and
+            # freeze its scale and offset instead.
+            layer.trainable = True
+            for weight in layer.trainable_weights:
+                weight.trainable = False
     return corrected_model
 
 

@@ -57,16 +57,24 @@ class AccuracyCurve(keras.callbacks.Callback):
         if every < 1:
             raise ValueError(f"`every` must be a positive number of steps. Received: every={every}")
         self.sets, self.labels, self.every, self.batch_size = sets, labels, every, batch_size
-        self.points, self.step = [], 0
+        self.points = []
 
-    def _measure(self):
-        self.points.append((self.step, top1_over_levels(self.model, self.sets, self.labels, self.batch_size)[0]))
+    def _measure(self, step):
+        self.points.append((step, top1_over_levels(self.model, self.sets, self.labels, self.batch_size)[0]))
 
     def on_train_begin(self, logs=None):
         if not self.points:
-            self._measure()
+            self._measure(0)
 
     def on_train_batch_end(self, batch, logs=None):
-        self.step += 1
-        if self.step % self.every == 0:
-            self._measure()
+        # The optimizer's step count: right across the calls of a resumed training.
+        step = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
+        if step % self.every == 0 and (not self.points or self.points[-1][0] < step):
+            self._measure(step)
+
+    def get_state(self):
+        """The points so far (what a resumed training needs)."""
+        return [list(point) for point in self.points]
+
+    def set_state(self, state):
+        self.points = [(int(step), float(top1)) for step, top1 in state]

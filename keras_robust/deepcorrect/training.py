@@ -8,14 +8,16 @@ of it, then divided by 10 after every 30% of the remaining steps.
 """
 
 import math
+from pathlib import Path
 
 import keras
 import numpy as np
 from keras import ops
 
-from keras_robust.deepcorrect.batches import MixedDistortionBatches
+from keras_robust.deepcorrect.pipeline import mixed_distortion_dataset
 from keras_robust.graph import as_functional, clone
 from keras_robust.layers.stability_regularizer import StabilityRegularizer
+from keras_robust.training import checkpoint
 
 STABILITY_LAYERS = ("all", "dense")
 
@@ -73,7 +75,8 @@ def _add_l1(model, l1):
 def fit_deepcorrect(
     model, images, labels, distortion, levels=None, *, epochs=10, batch_size=64,
     learning_rate=0.1, warmup_epochs=1.0, momentum=0.9, nesterov=True, l1=1e-5,
-    weight_decay=None, augment=True, recalibrate=False, seed=0, callbacks=None, workers=1, verbose=0,
+    weight_decay=None, augment=True, recalibrate=False, seed=0, callbacks=None,
+    checkpoint_dir=None, save_every=None, verbose=0,
 ):
     """Trains the trainable weights of `model` on half clean, half distorted batches.
 
@@ -84,12 +87,21 @@ def fit_deepcorrect(
     the learning rate, then `paper_schedule`. The paper uses 0.1 for
     correction units; to fine-tune, 10 times less than the pretraining rate
     (0.001 for AlexNet, 0.01 in the authors' CIFAR code) and no warm-up.
+    The batches come from `mixed_distortion_dataset`: prepared by tensor
+    operations on the input pipeline's threads while the model trains.
+
+    With `checkpoint_dir`, the run is resumable: every `save_every` steps
+    (default: every epoch) the model and optimizer variables, the step and
+    the state of callbacks that have `get_state`/`set_state` (such as
+    `AccuracyCurve`) are written to `checkpoint_dir/checkpoint.npz`, and a
+    call with the same arguments continues from there with the batches the
+    uninterrupted run would have seen.
 
     Args:
         model: a classifier with softmax outputs (a DeepCorrect model, a
             `finetune_copy`, or a `stability_model`).
         images, labels: raw [0, 255] training images and integer labels.
-        distortion, levels: as in `MixedDistortionBatches`.
+        distortion, levels: as in `mixed_distortion_dataset`.
         epochs: passes over `images`.
         batch_size: images per step.
         learning_rate: the rate after the warm-up.
@@ -97,18 +109,18 @@ def fit_deepcorrect(
         momentum, nesterov: SGD momentum.
         l1: λ of the L1 regulariser R (0 or `None`: no regulariser added).
         weight_decay: optional decoupled weight decay (not the paper's; `None`).
-        augment: augment the batches (`augment_images`).
+        augment: augment the batches (the authors' rotation, shift and flip).
         recalibrate: before training, re-estimate the statistics of the
-            frozen batch normalizations on one pass over the same batches
-            (`recalibrate_batch_norm`), so that a DeepCorrect model gets
-            the batch statistics Finetune gets by training.
+            batch normalizations on one pass over the same batches
+            (`recalibrate_batch_norm`).
         seed: seed of the batches.
         callbacks: `keras.callbacks.Callback`s of `model.fit`.
-        workers: threads preparing batches (`keras.utils.PyDataset`).
+        checkpoint_dir: folder of the resumable state (`None`: not saved).
+        save_every: steps between two saved states (default: one epoch).
         verbose: verbosity of `model.fit`.
 
     Returns:
-        The `History` of `model.fit`.
+        A `keras.callbacks.History` of the epochs trained by this call.
 
     Example:
 
@@ -124,22 +136,80 @@ def fit_deepcorrect(
     assert len(history.history["loss"]) == 1
     ```
     """
-    batches = MixedDistortionBatches(images, labels, distortion, levels, batch_size, seed, augment=augment,
-                                     workers=workers)
-    if recalibrate:
-        recalibrate_batch_norm(model, batches)
-    warmup_steps = round(warmup_epochs * len(batches))
+    images, labels = np.asarray(images), np.asarray(labels)
+    steps = math.ceil(len(images) / batch_size)
+    total = epochs * steps
+
+    def batches(start, stop):
+        return mixed_distortion_dataset(images, labels, distortion, levels, batch_size, seed=seed, augment=augment,
+                                        start_step=start, stop_step=stop)
+
+    callbacks = list(callbacks or [])
+    state = checkpoint.load_state(checkpoint_dir) if checkpoint_dir is not None else None
+    config = {"trainable": trainable_parameters(model), "images": len(images),
+              "distortion": str(distortion), "levels": None if levels is None else [float(v) for v in levels],
+              "epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
+              "warmup_epochs": warmup_epochs, "l1": l1, "augment": augment, "recalibrate": recalibrate, "seed": seed}
+    if state and state["config"] != config:
+        raise ValueError(f"{checkpoint_dir} holds the checkpoint of another run ({state['config']}); this run is "
+                         f"{config}. Use another folder or delete it.")
+    if recalibrate and not state:
+        recalibrate_batch_norm(model, batches(0, steps))
     optimizer = keras.optimizers.SGD(
-        paper_schedule(learning_rate, epochs * len(batches), warmup_steps),
+        paper_schedule(learning_rate, total, round(warmup_epochs * steps)),
         momentum=momentum, nesterov=nesterov, weight_decay=weight_decay,
     )
     added = _add_l1(model, l1)
     try:
         model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-        return model.fit(batches, epochs=epochs, callbacks=callbacks, verbose=verbose)
+        start = 0
+        if state:
+            model.optimizer.build(model.trainable_variables)
+            checkpoint.restore_variables(model.variables, state["model"], "model")
+            checkpoint.restore_variables(model.optimizer.variables, state["optimizer"], "optimizer")
+            start = state["extra"]["step"]
+            for callback in callbacks:
+                if hasattr(callback, "set_state") and type(callback).__name__ in state["extra"]["callbacks"]:
+                    callback.set_state(state["extra"]["callbacks"][type(callback).__name__])
+        if checkpoint_dir is not None:
+            callbacks.append(StepCheckpoint(checkpoint_dir, save_every or steps, total, config, callbacks[:]))
+        history = keras.callbacks.History()
+        history.history = {}
+
+        def run(first_step, last_step, initial_epoch, final_epoch, steps_per_epoch):
+            fitted = model.fit(batches(first_step, last_step), initial_epoch=initial_epoch, epochs=final_epoch,
+                               steps_per_epoch=steps_per_epoch, callbacks=callbacks, verbose=verbose, shuffle=False)
+            for key, values in fitted.history.items():
+                history.history.setdefault(key, []).extend(values)
+
+        epoch = start // steps
+        if start % steps:  # the rest of an interrupted epoch, then whole epochs
+            run(start, (epoch + 1) * steps, epoch, epoch + 1, (epoch + 1) * steps - start)
+            epoch += 1
+        if epoch < epochs:
+            run(epoch * steps, total, epoch, epochs, steps)
+        return history
     finally:
         for variable, regularizer in added:
             variable.regularizer = regularizer
+
+
+class StepCheckpoint(keras.callbacks.Callback):
+    """Writes the resumable state of `fit_deepcorrect` every `every` optimizer steps and at the last one."""
+
+    def __init__(self, directory, every, total, config, stateful):
+        super().__init__()
+        self.directory, self.every, self.total, self.config = Path(directory), every, total, config
+        self.stateful = [c for c in stateful if hasattr(c, "get_state")]
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = int(ops.convert_to_numpy(self.model.optimizer.iterations))
+        if step % self.every and step != self.total:
+            return
+        self.directory.mkdir(parents=True, exist_ok=True)
+        extra = {"step": step, "callbacks": {type(c).__name__: c.get_state() for c in self.stateful}}
+        checkpoint.save_state(self.directory, self.model, self.model.optimizer, epoch=0, best=float("nan"),
+                              config=self.config, extra=extra)
 
 
 def _batch_norms(model):

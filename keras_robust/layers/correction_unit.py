@@ -5,6 +5,9 @@ from keras import ops
 
 from keras_robust.validation import check_int, check_number
 
+# How a unit starts: as the identity (last 1×1 kernel at zero) or as the authors' (He normal throughout).
+STARTS = ("identity", "he_normal")
+
 
 @keras.saving.register_keras_serializable(package="keras_robust")
 class CorrectionUnit(keras.layers.Layer):
@@ -21,12 +24,16 @@ class CorrectionUnit(keras.layers.Layer):
     rank-constrained (bottleneck with a `rank`).
 
     Every kernel starts from `kernel_initializer` (He normal, as the
-    authors) and carries an L1 penalty of weight `l1` (the paper's
-    regulariser R, 1e-5 in the authors' code); biases are not penalised.
-    A convolution followed by batch normalization has no bias (the
-    normalization's offset takes its place). Pass
-    `expand_initializer="zeros"` to start from the identity instead (the
-    untrained unit then leaves the network's output unchanged).
+    authors) except the last 1×1, which by default starts at zero: the
+    untrained unit is the identity, so a network with units inserted
+    starts exactly where the pretrained one is (`start="identity"`). The
+    authors' start draws that kernel from `kernel_initializer` too
+    (`start="he_normal"`): their units then add a random signal as large as
+    the activations they correct, and a pretrained ResNet20 with ten of
+    them starts at chance. Every kernel carries an L1 penalty of weight
+    `l1` (the paper's regulariser R, 1e-5 in the authors' code); biases
+    are not penalised. A convolution followed by batch normalization has no
+    bias (the normalization's offset takes its place).
 
     Args:
         depth: number of maps inside the unit (D in Fig. 5).
@@ -35,8 +42,9 @@ class CorrectionUnit(keras.layers.Layer):
         rank: intermediate maps P of each rank-constrained pair, or `None`
             for full k×k convolutions.
         kernel_initializer: initializer of every kernel of the unit.
-        expand_initializer: initializer of the last 1×1 kernel, or `None`
-            for `kernel_initializer`. Its bias starts at zero.
+        start: `"identity"` (the last 1×1 kernel starts at zero) or
+            `"he_normal"` (from `kernel_initializer`, the authors' start).
+            The last bias starts at zero either way.
         l1: weight of the L1 penalty on every kernel, `0` for none.
         **kwargs: base `keras.layers.Layer` arguments.
 
@@ -59,7 +67,7 @@ class CorrectionUnit(keras.layers.Layer):
         stages=2,
         rank=None,
         kernel_initializer="he_normal",
-        expand_initializer=None,
+        start="identity",
         l1=1e-5,
         **kwargs,
     ):
@@ -69,14 +77,14 @@ class CorrectionUnit(keras.layers.Layer):
         self.stages = check_int("stages", stages, minimum=1, maximum=64)
         self.rank = check_int("rank", rank, minimum=1, allow_none=True)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.expand_initializer = (
-            None if expand_initializer is None else keras.initializers.get(expand_initializer)
-        )
+        if start not in STARTS:
+            raise ValueError(f"`start` must be one of {STARTS}. Received: start={start!r}")
+        self.start = start
         self.l1 = check_number("l1", l1, minimum=0)
 
     def _conv(self, filters, kernel, name, use_bias, initializer=None):
         # A fresh initializer per convolution: a shared seeded one would repeat its values.
-        initializer = keras.initializers.serialize(initializer or self.kernel_initializer)
+        initializer = keras.initializers.serialize(keras.initializers.get(initializer or self.kernel_initializer))
         return keras.layers.Conv2D(
             filters, kernel, padding="same", use_bias=use_bias,
             kernel_initializer=keras.initializers.get(initializer),
@@ -118,7 +126,7 @@ class CorrectionUnit(keras.layers.Layer):
             self.stage_convs.append(convs)
             self.stage_norms.append(self._norm(f"norm_{index}", inner_shape))
         self.expand = self._conv(
-            channels, 1, "expand", use_bias=True, initializer=self.expand_initializer
+            channels, 1, "expand", use_bias=True, initializer="zeros" if self.start == "identity" else None
         )
         self.expand.build(inner_shape)
 
@@ -141,11 +149,7 @@ class CorrectionUnit(keras.layers.Layer):
             stages=self.stages,
             rank=self.rank,
             kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
-            expand_initializer=(
-                None
-                if self.expand_initializer is None
-                else keras.initializers.serialize(self.expand_initializer)
-            ),
+            start=self.start,
             l1=self.l1,
         )
         return config

@@ -20,11 +20,13 @@ def atomic_write(path, write):
         write(temporary)
 
 
-def save_state(directory, model, optimizer, *, epoch, best, config):
-    """Write `checkpoint.npz`: every model and optimizer variable, the next epoch, the best score."""
+def save_state(directory, model, optimizer, *, epoch, best, config, extra=None):
+    """Write `checkpoint.npz`: every model and optimizer variable, the next epoch, the best score, and `extra`
+    (JSON-serializable: what else a resume needs, such as the points of a learning curve)."""
     arrays = {f"model/{i}": v.numpy() for i, v in enumerate(model.variables)}
     arrays.update({f"optimizer/{i}": v.numpy() for i, v in enumerate(optimizer.variables)})
-    arrays.update(epoch=np.int64(epoch), best=np.float64(best), config=np.str_(json.dumps(config, sort_keys=True)))
+    arrays.update(epoch=np.int64(epoch), best=np.float64(best), config=np.str_(json.dumps(config, sort_keys=True)),
+                  extra=np.str_(json.dumps(extra)))
 
     def write(path):
         with open(path, "wb") as file:
@@ -34,7 +36,8 @@ def save_state(directory, model, optimizer, *, epoch, best, config):
 
 
 def load_state(directory):
-    """The saved state as a dict (`model`, `optimizer`: lists of arrays; `epoch`, `best`, `config`), or None."""
+    """The saved state as a dict (`model`, `optimizer`: lists of arrays; `epoch`, `best`, `config`, `extra`),
+    or None."""
     path = Path(directory) / CHECKPOINT
     if not path.exists():
         return None
@@ -50,6 +53,7 @@ def load_state(directory):
                 "epoch": int(data["epoch"]),
                 "best": float(data["best"]),
                 "config": json.loads(str(data["config"])),
+                "extra": json.loads(str(data["extra"])) if "extra" in data.files else None,
             }
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as error:
         # ValueError also covers NumPy's refusal of pickled arrays: its advice to allow pickles is never passed on.
