@@ -23,7 +23,6 @@ depend on them. The backend is Keras' (`KERAS_BACKEND=jax` for JAX).
 """
 
 import argparse
-import time
 
 import keras
 import numpy as np
@@ -31,6 +30,7 @@ import numpy as np
 from keras_robust.applications import ResNet20
 from keras_robust.deepcorrect import build_deepcorrect, finetune_copy, optimize_for_inference, to_rank_constrained
 from keras_robust.utils import count_flops
+from timing import alternated, step_flops, timer
 
 POINTS = ["conv1"] + [f"layer{s}_{b}_add" for s in (1, 2, 3) for b in (0, 1, 2)]
 CONTROL = "ResNet20, a second copy (control: its ratio is the run's noise)"
@@ -67,37 +67,6 @@ def variants(base):
         "Deepcorr-rc units": to_rank_constrained(bottleneck, ranks),
         "Deepcorr-rc": to_rank_constrained(bottleneck, ranks, target_flops=count_flops(base)),
     }
-
-
-def timer(run, seconds):
-    """Seconds of the fastest of the calls of `run` that fill `seconds` (at least 2)."""
-    fastest, start = float("inf"), time.perf_counter()
-    calls = 0
-    while calls < 2 or time.perf_counter() - start < seconds:
-        begin = time.perf_counter()
-        run()
-        fastest = min(fastest, time.perf_counter() - begin)
-        calls += 1
-    return fastest
-
-
-def alternated(runs, rounds, seconds):
-    """{name: fastest call / fastest call of the first run}, all runs timed in every round, in alternating order.
-
-    The fastest call over all rounds is each run's time least disturbed by
-    other work on the machine: on a shared machine it repeats better than a
-    mean or median. The inference table times a second copy of the base
-    model as a control: its ratio shows the run's noise.
-    """
-    for run in runs.values():  # trace and warm up
-        run()
-        run()
-    fastest = dict.fromkeys(runs, float("inf"))
-    names = list(runs)
-    for index in range(rounds):
-        for name in names if index % 2 == 0 else names[::-1]:
-            fastest[name] = min(fastest[name], timer(runs[name], seconds))
-    return {name: fastest[name] / fastest[names[0]] for name in names}
 
 
 def predictor(model, batch, xla=False):
@@ -156,18 +125,6 @@ def trainer(model, batch):
     model.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9, nesterov=True),
                   loss="sparse_categorical_crossentropy")
     return lambda: model.train_on_batch(images, labels)
-
-
-def step_flops(model):
-    """Multiply-adds of one training step per image (`count_flops` layer by layer): the forward pass, the input
-    gradients of every layer from the first trainable one on (the layers inside a unit need them), the weight
-    gradients of the trainable layers; each gradient costs its layer's forward multiply-adds."""
-    total, below = 0, False
-    for name, flops in count_flops(model, per_layer=True).items():
-        trainable = bool(model.get_layer(name).trainable_weights)
-        below = below or trainable
-        total += flops * (1 + below + trainable)
-    return total
 
 
 def max_difference(models, trained, batch=8):

@@ -151,8 +151,10 @@ class Experiment:
     def __init__(self, args, log):
         self.args, self.log = args, log
         limit = max(args.train_images, args.rank_images)
-        self.train_x, self.train_y, _ = load_cifar10_jpeg(args.data, "train", limit=None if limit >= 50000 else limit,
-                                                          seed=0)
+        train_x, train_y, _ = load_cifar10_jpeg(args.data, "train", limit=None if limit >= 50000 else limit, seed=0)
+        # The tarball is sorted by class: shuffled once, so that the first n images (the probe's) hold every class.
+        shuffled = np.random.default_rng(0).permutation(len(train_y))
+        self.train_x, self.train_y = train_x[shuffled], train_y[shuffled]
         test_x, test_y, _ = load_cifar10_jpeg(args.data, "test")
         rows = balanced_rows(test_y, args.balanced_images)
         self.balanced = (test_x[rows], test_y[rows])

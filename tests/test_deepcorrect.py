@@ -8,10 +8,11 @@ from keras_robust.deepcorrect import (
     naive_rank_filters, rank_filters, ranks_for_flops, to_rank_constrained,
 )
 from keras_robust.deepcorrect.distortions import distort_levels
+from keras_robust.deepcorrect.pipeline import mixed_distortion_dataset
 from keras_robust.graph import fold_batch_normalization
-from keras_robust.deepcorrect.batches import augment_images
+from keras_robust.deepcorrect.batches import MixedDistortionBatches, augment_images
 from keras_robust.deepcorrect.training import (
-    MixedDistortionBatches, bn_recalibrated_copy, finetune_copy, fit_deepcorrect, paper_schedule,
+    bn_recalibrated_copy, finetune_copy, fit_deepcorrect, paper_schedule,
     recalibrate_batch_norm, stability_model, trainable_parameters,
 )
 from keras_robust.layers import ChannelCorrection, CorrectionUnit
@@ -377,8 +378,10 @@ def test_bn_recalibration_changes_statistics_only():
     # DeepCorrect's option: the frozen network's statistics, then the units train
     corrected = build_deepcorrect(model, {"conv_a": np.arange(6)}, 0.5)
     fit_deepcorrect(corrected, x, np.arange(32) % 4, "awgn", epochs=1, batch_size=16, recalibrate=True)
+    same_batches = bn_recalibrated_copy(model, mixed_distortion_dataset(x, np.arange(32) % 4, "awgn", batch_size=16,
+                                                                        stop_step=2))
     np.testing.assert_allclose(corrected.get_layer("stem_bn").moving_mean.numpy(),
-                               copy.get_layer("stem_bn").moving_mean.numpy(), rtol=1e-4)
+                               same_batches.get_layer("stem_bn").moving_mean.numpy(), rtol=1e-4)
     np.testing.assert_array_equal(corrected.get_layer("stem").kernel.numpy(), model.get_layer("stem").kernel.numpy())
     assert not corrected.get_layer("stem_bn").trainable
     assert recalibrate_batch_norm(keras.Sequential([keras.Input((3,)), layers.Dense(2)]), [np.ones((2, 3))]) == 0

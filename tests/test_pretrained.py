@@ -8,102 +8,16 @@ test images (the JPEG copy).
 """
 
 import hashlib
-from collections import OrderedDict
 
 import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
-from torch import nn  # noqa: E402
-from torch.nn import functional as F  # noqa: E402
 
 from keras_robust import applications  # noqa: E402
+from keras_robust.applications.torch_reference import TorchDenseNet, TorchResNet  # noqa: E402
 from keras_robust.applications import model_builder  # noqa: E402
 from keras_robust.datasets import load_cifar10_jpeg  # noqa: E402
-
-
-class PushPull(nn.Module):
-    def __init__(self, cin, cout):
-        super().__init__()
-        self.push = nn.Conv2d(cin, cout, 3, padding=1, bias=False)
-
-    def forward(self, x):
-        pull = F.interpolate(self.push.weight, size=(7, 7), mode="bilinear", align_corners=True)
-        return F.relu(self.push(x)) - F.relu(F.conv2d(x, -pull, padding=3))
-
-
-def stem(cout, push_pull):
-    return PushPull(3, cout) if push_pull else nn.Conv2d(3, cout, 3, padding=1, bias=False)
-
-
-class BasicBlock(nn.Module):
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.downsample = None
-        if stride != 1 or cin != cout:
-            self.downsample = nn.Sequential(
-                nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout)
-            )
-
-    def forward(self, x):
-        out = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
-        return F.relu(out + (x if self.downsample is None else self.downsample(x)))
-
-
-class TorchResNet(nn.Module):
-    def __init__(self, depth, push_pull):
-        super().__init__()
-        self.conv1, self.bn1 = stem(16, push_pull), nn.BatchNorm2d(16)
-        cin = 16
-        for stage, width in enumerate((16, 32, 64)):
-            blocks = []
-            for block in range((depth - 2) // 6):
-                blocks.append(BasicBlock(cin, width, 2 if stage and not block else 1))
-                cin = width
-            setattr(self, f"layer{stage + 1}", nn.Sequential(*blocks))
-        self.fc = nn.Linear(64, 10)
-
-    def forward(self, x):
-        x = F.relu(self.bn1(self.conv1(x)))
-        return self.fc(self.layer3(self.layer2(self.layer1(x))).mean((2, 3)))
-
-
-class DenseLayer(nn.Module):
-    def __init__(self, cin, growth):
-        super().__init__()
-        self.norm1, self.conv1 = nn.BatchNorm2d(cin), nn.Conv2d(cin, 4 * growth, 1, bias=False)
-        self.norm2 = nn.BatchNorm2d(4 * growth)
-        self.conv2 = nn.Conv2d(4 * growth, growth, 3, padding=1, bias=False)
-
-    def forward(self, x):
-        y = self.conv2(F.relu(self.norm2(self.conv1(F.relu(self.norm1(x))))))
-        return torch.cat([x, y], 1)
-
-
-class TorchDenseNet(nn.Module):
-    def __init__(self, depth, growth, push_pull):
-        super().__init__()
-        features, channels, layers = OrderedDict(conv0=stem(24, push_pull)), 24, (depth - 4) // 6
-        for block in (1, 2, 3):
-            features[f"denseblock{block}"] = nn.Sequential(OrderedDict(
-                (f"denselayer{i + 1}", DenseLayer(channels + i * growth, growth)) for i in range(layers)
-            ))
-            channels += layers * growth
-            if block < 3:
-                features[f"transition{block}"] = nn.Sequential(OrderedDict(
-                    norm=nn.BatchNorm2d(channels), relu=nn.ReLU(),
-                    conv=nn.Conv2d(channels, channels // 2, 1, bias=False), pool=nn.AvgPool2d(2),
-                ))
-                channels //= 2
-        features["norm_final"] = nn.BatchNorm2d(channels)
-        self.features, self.classifier = nn.Sequential(features), nn.Linear(channels, 10)
-
-    def forward(self, x):
-        return self.classifier(F.relu(self.features(x)).mean((2, 3)))
 
 
 # builder name -> (authors' checkpoint stem, PyTorch reference factory)

@@ -6,6 +6,8 @@ from keras_robust.cli import options
 from keras_robust.cli.rank import distortion_option
 
 UNITS = ("full", "bottleneck", "rank_constrained")  # keras_robust.deepcorrect.builder.UNITS
+STARTS = ("identity", "he_normal")  # keras_robust.layers.correction_unit.STARTS
+BATCH_NORMS = ("frozen", "adapt")  # keras_robust.deepcorrect.builder.BATCH_NORMS
 
 
 @click.command()
@@ -20,6 +22,12 @@ UNITS = ("full", "bottleneck", "rank_constrained")  # keras_robust.deepcorrect.b
 @options.levels_option(help="Comma-separated distortion levels (default: the CIFAR levels).")
 @click.option("--beta", default=0.75, show_default=True, type=click.FloatRange(0, 1, min_open=True))
 @click.option("--unit", default="bottleneck", show_default=True, type=click.Choice(UNITS))
+@click.option("--start", default="identity", show_default=True, type=click.Choice(STARTS),
+              help="How the units start: as the identity (the model predicts as --model until trained) or with "
+                   "the authors' He-normal last layer.")
+@click.option("--batch-norm", default="frozen", show_default=True, type=click.Choice(BATCH_NORMS),
+              help="The frozen network's batch normalizations while the units train: inference statistics, or "
+                   "adapted to the training batches (the authors' Keras 1 behaviour).")
 @options.limit_option(help="Train on this many images (a seeded random subset).")
 @click.option("--epochs", default=10, show_default=True, type=click.IntRange(min=1))
 @click.option("--batch-size", default=64, show_default=True, type=click.IntRange(min=2))
@@ -29,7 +37,7 @@ UNITS = ("full", "bottleneck", "rank_constrained")  # keras_robust.deepcorrect.b
 @options.overwrite_option()
 @options.quiet_option()
 def deepcorrect(model, weights, method, ranking, dataset, split, data_dir, download, distortion, levels, beta, unit,
-                limit, epochs, batch_size, learning_rate, seed, output, overwrite, quiet):
+                start, batch_norm, limit, epochs, batch_size, learning_rate, seed, output, overwrite, quiet):
     """Build a DeepCorrect model from --model and a ranking, train it, save it.
 
     Every ranked layer gets a correction unit on its top BETA filters; the
@@ -55,7 +63,8 @@ def deepcorrect(model, weights, method, ranking, dataset, split, data_dir, downl
     options.refuse_existing(output, overwrite, inputs=[model, weights, ranking, dataset, data_dir])
     network = options.load_model(model, weights)
     if method == "deepcorrect":
-        corrected = trained = build_deepcorrect(network, FilterRanking.load(ranking), beta, unit=unit)
+        corrected = trained = build_deepcorrect(network, FilterRanking.load(ranking), beta, unit=unit, start=start,
+                                                       batch_norm=batch_norm)
     elif method == "finetune":
         corrected = trained = finetune_copy(network)
     else:

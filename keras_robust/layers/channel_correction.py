@@ -1,8 +1,6 @@
 """Apply a correction unit to chosen channels of a feature map."""
 
 import keras
-import numpy as np
-from keras import ops
 
 from keras_robust.layers.correction_unit import CorrectionUnit
 from keras_robust.validation import check_int
@@ -61,19 +59,11 @@ class ChannelCorrection(keras.layers.Layer):
                 f"`channels` must index the {width} input channels. "
                 f"Received: channels={self.channels}"
             )
-        others = [c for c in range(width) if c not in set(self.channels)]
-        # Position of every original channel in concat([corrected, others]).
-        self._others = others
-        self._restore = np.argsort(self.channels + others).tolist()
         if not self.unit.built:
             self.unit.build(tuple(input_shape[:-1]) + (len(self.channels),))
 
     def call(self, inputs, training=None):
-        corrected = self.unit(ops.take(inputs, self.channels, axis=-1), training=training)
-        if not self._others:
-            return ops.take(corrected, self._restore, axis=-1)
-        passed = ops.take(inputs, self._others, axis=-1)
-        return ops.take(ops.concatenate([corrected, passed], axis=-1), self._restore, axis=-1)
+        return self.unit.correct(inputs, self.channels, training=training)
 
     def compute_output_shape(self, input_shape):
         return input_shape

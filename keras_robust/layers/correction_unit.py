@@ -130,13 +130,31 @@ class CorrectionUnit(keras.layers.Layer):
         )
         self.expand.build(inner_shape)
 
-    def call(self, inputs, training=None):
-        x = ops.relu(self.reduce_norm(self.reduce(inputs), training=training))
+    def _inner(self, reduced, training):
+        """The unit's maps after its first 1×1 convolution, up to its last 1×1 convolution."""
+        x = ops.relu(self.reduce_norm(reduced, training=training))
         for convs, norm in zip(self.stage_convs, self.stage_norms):
             for conv in convs:
                 x = conv(x)
             x = ops.relu(norm(x, training=training))
-        return inputs + self.expand(x)
+        return x
+
+    def call(self, inputs, training=None):
+        return inputs + self.expand(self._inner(self.reduce(inputs), training))
+
+    def correct(self, inputs, channels, training=None):
+        """`inputs` with the unit applied to the channels `channels` and the others unchanged.
+
+        The same as gathering the channels, calling the unit and putting its
+        output back, with the gather and the scatter folded into the first
+        and last 1×1 kernels (a selection matrix times each, derived in the
+        call): no channel gather runs forward or backward.
+        """
+        select = ops.one_hot(ops.convert_to_tensor(channels), inputs.shape[-1], dtype=self.compute_dtype)
+        reduce_kernel = ops.einsum("kw,abkd->abwd", select, self.reduce.kernel)
+        x = self._inner(ops.conv(inputs, reduce_kernel, padding="same"), training)
+        expand_kernel = ops.einsum("abdk,kw->abdw", self.expand.kernel, select)
+        return inputs + ops.conv(x, expand_kernel, padding="same") + ops.matmul(self.expand.bias, select)
 
     def compute_output_shape(self, input_shape):
         return input_shape
