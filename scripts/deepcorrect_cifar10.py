@@ -53,6 +53,7 @@ POINTS = ["conv1"] + [f"layer{s}_{b}_add" for s in (1, 2, 3) for b in (0, 1, 2)]
 BETA = 0.75
 FINETUNE_RATE = 0.01  # 10x below the pretraining rate, as the paper (0.001 for AlexNet) and the authors' CIFAR code
 PAPER_RATE = 0.1  # the paper's rate for correction units, after one warm-up epoch at a tenth of it
+PROBE_CONTROL_RATE = 0.01  # the probe's random-order and batch-norm controls: the best rate of an earlier probe
 
 
 def arms(unit_rate, unit_warmup):
@@ -83,9 +84,9 @@ def probe_runs(args):
     runs.append(dict(arm="Deepcorr (He start)", kind="deepcorrect", unit="full", start="he_normal", order="ranked",
                      batch_norm="frozen", rate=PAPER_RATE, warmup=0.1))
     runs.append(dict(arm="Deepcorr random order", kind="deepcorrect", unit="full", start="identity", order="random",
-                     batch_norm="frozen", rate=args.unit_rate, warmup=args.unit_warmup / 10))
+                     batch_norm="frozen", rate=PROBE_CONTROL_RATE, warmup=0.1))
     runs.append(dict(arm="Deepcorr (BN adapt)", kind="deepcorrect", unit="full", start="identity", order="ranked",
-                     batch_norm="adapt", rate=args.unit_rate, warmup=args.unit_warmup / 10))
+                     batch_norm="adapt", rate=PROBE_CONTROL_RATE, warmup=0.1))
     return runs
 
 
@@ -106,8 +107,10 @@ def parse():
     add("--balanced-images", type=int, default=1000, help="class-balanced test images of the curves and the probe")
     add("--eval-every", type=int, default=391, help="steps between curve points and saved states")
     add("--batch-size", type=int, default=64)
-    add("--unit-rate", type=float, default=0.01, help="correction units' rate after the warm-up (from the probe)")
-    add("--unit-warmup", type=float, default=1.0, help="epochs at a tenth of the units' rate first")
+    add("--unit-rate", default="best",
+        help="correction units' rate after the warm-up, or 'best': the rate and warm-up of the best identity-start "
+             "Deepcorr run of the probe (in --output)")
+    add("--unit-warmup", type=float, default=1.0, help="epochs at a tenth of the units' rate first (with a rate)")
     add("--probe-rates", nargs="+", type=float, default=[0.1, 0.01, 0.001])
     add("--probe-steps", type=int, default=300)
     add("--runs-dir", default="runs/deepcorrect_cifar10", help="resumable state of every run")
@@ -286,6 +289,15 @@ class Experiment:
         return to_rank_constrained(units, base_ranks=ranks_for_flops(units, count_flops(self.base(model_name))))
 
 
+def best_probe(probe):
+    """(rate, warm-up epochs of a 10-epoch run) of the probe's best identity-start Deepcorr with the real ranking."""
+    runs = [r for r in probe.values() if r["arm"] == "Deepcorr" and r["status"] == "done"]
+    if not runs:
+        raise SystemExit("--unit-rate best needs the probe's results: run --stage probe first, or pass a rate.")
+    best = max(runs, key=lambda r: r["top1"])
+    return best["spec"]["rate"], best["spec"]["warmup"] * 10  # the probe's warm-up is a tenth of its steps
+
+
 def main():
     args = parse()
     started = time.time()
@@ -294,6 +306,10 @@ def main():
         print(f"[{time.time() - started:7.0f}s] {message}", flush=True)
 
     experiment = Experiment(args, log)
+    if args.unit_rate == "best" and args.stage == "full":
+        args.unit_rate, args.unit_warmup = best_probe(experiment.results.data["probe"])
+        log(f"units' rate {args.unit_rate}, warm-up {args.unit_warmup} epochs (best of the probe)")
+    args.unit_rate = float(args.unit_rate) if args.unit_rate != "best" else PROBE_CONTROL_RATE
     table = arms(args.unit_rate, args.unit_warmup)
     for model_name in args.models:
         for distortion in args.distortions:

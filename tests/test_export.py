@@ -176,7 +176,7 @@ def run_cli(*args):
 @pytest.fixture(scope="module")
 def cli_export(tmp_path_factory):
     target = tmp_path_factory.mktemp("cli") / "resnet20pp"
-    result = run_cli("export", "--model", "ResNet20PP", "--output", target, "--weights", "cifar10")
+    result = run_cli("export", "--model", "ResNet20PP", "-o", target)  # the README's command: default weights
     assert result.exit_code == 0, result.output
     return target
 

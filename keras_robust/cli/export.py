@@ -30,7 +30,7 @@ def _named_weights(model, weights):
     """The named weights a builder loaded ("default": its shipped ones, if any), for the class names."""
     if weights != "default" or str(model).endswith(".keras"):
         return weights
-    from keras_robust.applications.torch_weights import registry
+    from keras_robust.applications.pretrained import WEIGHTS
 
-    shipped = {name.lower(): records for name, records in registry().items()}
-    return next(iter(shipped.get(str(model).lower(), {})), None)
+    shipped = [record.name for record in WEIGHTS.values() if record.model.lower() == str(model).lower()]
+    return shipped[0] if shipped else None
