@@ -27,6 +27,7 @@ figure are generated from it (`docs/hooks/deepcorrect_results.py`).
 """
 
 import argparse
+import fcntl
 import json
 import math
 import time
@@ -124,23 +125,28 @@ def slug(*parts):
 
 
 class Results:
-    """The results file: read at start (a resumed call keeps what earlier calls wrote), rewritten atomically."""
+    """The results file, shared by calls that run side by side: every change is read-modify-write under a lock, so
+    each call's runs are kept; rewritten atomically."""
 
     def __init__(self, path, settings):
         self.path = Path(path)
-        self.data = json.loads(self.path.read_text()) if self.path.exists() else {}
-        self.data.setdefault("probe", {})
-        self.data.setdefault("runs", {})
-        self.data.setdefault("rankings", {})
-        self.data["settings"] = {**self.data.get("settings", {}), **settings}
+        self.settings = settings
+        self.data = self._update(lambda data: None)
+
+    def _update(self, change):
+        with open(self.path.with_suffix(".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            data = json.loads(self.path.read_text()) if self.path.exists() else {}
+            for group in ("probe", "runs", "rankings"):
+                data.setdefault(group, {})
+            data["settings"] = {**data.get("settings", {}), **self.settings}
+            change(data)
+            with atomic_output(self.path, overwrite=True) as tmp:
+                tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+        return data
 
     def put(self, group, key, entry):
-        self.data[group][key] = entry
-        self.write()
-
-    def write(self):
-        with atomic_output(self.path, overwrite=True) as tmp:
-            tmp.write_text(json.dumps(self.data, indent=1, sort_keys=True) + "\n")
+        self.data = self._update(lambda data: data[group].__setitem__(key, entry))
 
 
 def balanced_rows(labels, count):

@@ -50,3 +50,33 @@ def test_rank_then_deepcorrect(tmp_path):
                               "-o", str(tmp_path / "x.json")])
     assert bad.exit_code == 1 and "No layer named 'nope'" in bad.output
     assert "Traceback" not in bad.output and not (tmp_path / "x.json").exists()
+
+
+def test_deepcorrect_start_and_batch_norm_options(tmp_path):
+    """Untrained (--learning-rate 0) units: the identity start predicts as the base, the He start does not; the
+    adapted batch norms move the base's statistics, the frozen ones do not."""
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(4, 3, padding="same", name="c1")(inputs)
+    x = keras.layers.ReLU()(keras.layers.BatchNormalization(name="bn")(x))
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(keras.layers.GlobalAveragePooling2D()(x)))
+    model.save(tmp_path / "base.keras")
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (8, 8, 8, 3), dtype="uint8")
+    np.savez(tmp_path / "data.npz", images=images, labels=np.arange(8) % 2)
+    (tmp_path / "rank.json").write_text(json.dumps({"baseline": 0.5, "scores": {"c1": [0.4, 0.3, 0.2, 0.1]}}))
+    common = ["deepcorrect", "--model", str(tmp_path / "base.keras"), "--dataset", str(tmp_path / "data.npz"),
+              "--distortion", "awgn", "--ranking", str(tmp_path / "rank.json"), "--unit", "full", "--epochs", "1",
+              "--batch-size", "4", "--learning-rate", "0"]
+    expected = model.predict(images.astype("float32"), verbose=0)
+
+    def predictions(*options):
+        path = tmp_path / f"{'_'.join(options)}.keras"
+        result = CliRunner().invoke(cli, [*common, *options, "-o", str(path)])
+        assert result.exit_code == 0, result.output
+        return keras.models.load_model(path, safe_mode=True).predict(images.astype("float32"), verbose=0)
+
+    assert np.abs(predictions("--start", "identity") - expected).max() <= 1e-6
+    assert np.abs(predictions("--start", "he_normal") - expected).max() > 1e-3
+    assert np.abs(predictions("--batch-norm", "adapt") - expected).max() > 1e-4
+    bad = CliRunner().invoke(cli, [*common, "--start", "random", "-o", str(tmp_path / "x.keras")])
+    assert bad.exit_code == 2 and "'random' is not one of 'identity', 'he_normal'" in bad.output

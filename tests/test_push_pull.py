@@ -280,4 +280,6 @@ def test_loads_files_saved_by_the_layer_before_it_was_a_conv2d():
     saved = np.load(DATA / "push_pull_v0.1.0.npz")
     assert [type(layer) for layer in model.layers[1:]] == [PushPull2D] * 3
     assert model.get_layer("pp1").alpha_weight is not None
-    np.testing.assert_array_equal(model.predict(saved["x"], verbose=0), saved["y"])
+    # Same within float32 round-off: the saved outputs came from another CPU, whose convolution kernels sum in
+    # another order (differences of ~4e-6 relative seen on an AVX-512 machine).
+    np.testing.assert_allclose(model.predict(saved["x"], verbose=0), saved["y"], rtol=1e-5, atol=1e-5)

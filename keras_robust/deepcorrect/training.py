@@ -258,20 +258,38 @@ def recalibrate_batch_norm(model, batches, steps=None):
     norms = list(_batch_norms(model))
     saved = [(norm, norm.trainable, norm.momentum) for norm in norms]
     iterator = (batches[i] for i in range(len(batches))) if isinstance(batches, keras.utils.PyDataset) else iter(batches)
+    sums, count = None, 0
     try:
         for norm in norms:
-            norm.trainable = True
-        for t, batch in enumerate(iterator, start=1):
-            if steps is not None and t > steps:
+            # Momentum 0: after each batch the moving statistics are that batch's; their running average is kept
+            # here (the same as momentum 1 - 1/t at batch t).
+            norm.trainable, norm.momentum = True, 0.0
+        forward = _compiled_forward(model)
+        for batch in iterator:
+            if steps is not None and count >= steps:
                 break
-            for norm in norms:
-                norm.momentum = 1.0 - 1.0 / t
             x = batch[0] if isinstance(batch, (tuple, list)) else batch
-            model(ops.convert_to_tensor(np.asarray(x, dtype="float32")), training=True)
+            forward(ops.convert_to_tensor(np.asarray(x, dtype="float32")))
+            stats = [ops.convert_to_numpy(v) for norm in norms for v in (norm.moving_mean, norm.moving_variance)]
+            sums = stats if sums is None else [a + b for a, b in zip(sums, stats)]
+            count += 1
+        if count:
+            variables = [v for norm in norms for v in (norm.moving_mean, norm.moving_variance)]
+            for variable, total in zip(variables, sums):
+                variable.assign(total / count)
     finally:
         for norm, trainable, momentum in saved:
             norm.trainable, norm.momentum = trainable, momentum
     return len(norms)
+
+
+def _compiled_forward(model):
+    """`model(x, training=True)`, compiled on TensorFlow (a traced graph instead of one dispatch per op)."""
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(lambda x: model(x, training=True), reduce_retracing=True)
+    return lambda x: model(x, training=True)
 
 
 def finetune_copy(model):
