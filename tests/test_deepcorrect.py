@@ -343,7 +343,8 @@ def test_fit_deepcorrect_uses_nesterov_l1_and_warmup():
     corrected = build_deepcorrect(model, {"conv_a": np.arange(6)}, 0.5)
     own = [v.regularizer for v in corrected.trainable_weights]  # the units' own L1 (1e-5) on kernels
     assert any(r is not None for r in own)
-    fit_deepcorrect(corrected, x, np.arange(16) % 4, "awgn", epochs=2, batch_size=8, learning_rate=0.1)
+    fit_deepcorrect(corrected, x, np.arange(16) % 4, "awgn", epochs=2, batch_size=8, learning_rate=0.1,
+                    warmup_epochs=1)
     optimizer = corrected.optimizer
     assert optimizer.nesterov and optimizer.momentum == 0.9 and optimizer.weight_decay is None
     # 2 steps per epoch: one warm-up epoch (steps 0 and 1) at 0.01, then 0.1

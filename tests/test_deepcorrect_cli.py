@@ -56,7 +56,7 @@ def test_deepcorrect_start_and_batch_norm_options(tmp_path):
     """Untrained (--learning-rate 0) units: the identity start predicts as the base, the He start does not; the
     adapted batch norms move the base's statistics, the frozen ones do not."""
     inputs = keras.Input((8, 8, 3))
-    x = keras.layers.Conv2D(4, 3, padding="same", name="c1")(inputs)
+    x = keras.layers.Conv2D(4, 3, padding="same", name="c1")(keras.layers.Rescaling(1 / 255)(inputs))
     x = keras.layers.ReLU()(keras.layers.BatchNormalization(name="bn")(x))
     model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(keras.layers.GlobalAveragePooling2D()(x)))
     model.save(tmp_path / "base.keras")

@@ -281,6 +281,21 @@ def test_cli_trains_resumes_and_finishes(mnist, tmp_path):
     again = invoke(*args)  # already finished: nothing to train, the same history
     assert again.exit_code == 0 and "done: 2 epochs" in again.output
     assert load_state(out)["epoch"] == 2
+    # a folder holding another program's log.csv (no checkpoint of ours) is refused, untouched, unless --overwrite
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "log.csv").write_text("step,value\n1,2\n")
+    args = (*args[:-3], "--output", foreign, "--quiet")
+    refused = invoke(*args)
+    assert refused.exit_code == 1 and "Traceback" not in refused.output and "--overwrite" in refused.output
+    assert (foreign / "log.csv").read_text() == "step,value\n1,2\n" and not (foreign / "last.keras").exists()
+    replaced = invoke(*args, "--overwrite")
+    assert replaced.exit_code == 0, replaced.output
+    assert [row["epoch"] for row in read_log(foreign)] == [0, 1]
+    (foreign / "checkpoint.npz").unlink()
+    (foreign / "log.csv").write_text("epoch,loss\n0,oops\n")
+    with pytest.raises(ValueError, match="not a training log"):
+        read_log(foreign)
 
 
 def test_cli_errors_are_one_line(tmp_path):

@@ -36,9 +36,10 @@ def _has_split(source, split):
               help="Seed of weights, data order and augmentation; a CPU run with a seed is repeatable.")
 @click.option("--distribute", default=None, type=click.Choice(["mirrored", "multiworker"]),
               help="mirrored: all GPUs of this machine; multiworker: the machines of TF_CONFIG.")
+@options.overwrite_option()
 @options.quiet_option()
 def train(model, dataset, split, data_dir, download, output, recipe_name, epochs, batch_size, learning_rate,
-          validation, validation_split, no_validation, limit, validation_limit, seed, distribute, quiet):
+          validation, validation_split, no_validation, limit, validation_limit, seed, distribute, overwrite, quiet):
     """Train --model (ResNet20, ResNet20PP, LeNetA, ...) on --dataset with the papers' recipe.
 
     Every epoch writes checkpoint.npz, last.keras, best.keras and a row of log.csv into --output; killed,
@@ -77,7 +78,8 @@ def train(model, dataset, split, data_dir, download, output, recipe_name, epochs
                f"{0 if validation_data is None else len(validation_data[1])} validation images, "
                f"recipe {recipe.name} ({epochs or recipe.epochs} epochs), output {output}")
     _, rows = fit(model_fn, (data.images, data.labels), recipe, output, validation=validation_data, epochs=epochs,
-                  seed=seed, distribute=distribute, verbose=0 if quiet else 1 if sys.stdout.isatty() else 2)
+                  seed=seed, distribute=distribute, verbose=0 if quiet else 1 if sys.stdout.isatty() else 2,
+                  overwrite=overwrite)
     last = rows[-1] if rows else {}
     summary = ", ".join(f"{key} {last[key]:.4f}" for key in ("accuracy", "val_accuracy") if key in last)
     click.echo(f"done: {len(rows)} epochs; last epoch {summary}; files in {output}")

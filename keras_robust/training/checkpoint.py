@@ -12,6 +12,8 @@ from keras_robust.atomic import atomic_output
 
 CHECKPOINT = "checkpoint.npz"
 LOG = "log.csv"
+# What a run writes besides its checkpoint (the rows of the log, the last and the best model).
+RUN_FILES = (LOG, "last.keras", "best.keras")
 
 
 def atomic_write(path, write):
@@ -84,7 +86,13 @@ def read_log(directory):
     if not path.exists():
         return []
     with open(path, newline="") as file:
-        return [{k: int(v) if k == "epoch" else float(v) for k, v in row.items()} for row in csv.DictReader(file)]
+        try:
+            rows = [{k: int(v) if k == "epoch" else float(v) for k, v in row.items()} for row in csv.DictReader(file)]
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{path} is not a training log written by keras_robust ({error}).") from None
+    if any("epoch" not in row for row in rows):
+        raise ValueError(f"{path} is not a training log written by keras_robust: it has no 'epoch' column.")
+    return rows
 
 
 def write_log(directory, rows):

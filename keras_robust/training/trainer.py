@@ -140,6 +140,7 @@ def fit(
     from_logits=False,
     callbacks=(),
     verbose="auto",
+    overwrite=False,
 ):
     """Train the model of `model_fn` with `recipe`, resuming from `output_dir` when it holds a checkpoint.
 
@@ -170,6 +171,10 @@ def fit(
             probabilities.
         callbacks: extra Keras callbacks.
         verbose: `model.fit` verbosity (1: a progress bar).
+        overwrite: start over in an `output_dir` that holds a run's files
+            (`log.csv`, `last.keras`, `best.keras`) without a checkpoint of
+            this package to resume from; without it such a folder is refused,
+            as those files are not this run's to replace.
 
     Returns:
         The trained model, its history as a list of per-epoch dicts (the
@@ -181,7 +186,14 @@ def fit(
     images, labels = train
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    state = checkpoint.load_state(output_dir)
+    state = None if overwrite else checkpoint.load_state(output_dir)
+    foreign = [name for name in checkpoint.RUN_FILES if (output_dir / name).exists()]
+    if state is None and foreign and not overwrite:
+        raise ValueError(
+            f"{output_dir} already holds {', '.join(foreign)} but no checkpoint of a run to resume: they are not "
+            "this run's to replace. Train into another output folder, or pass overwrite=True (--overwrite) to "
+            "start over there."
+        )
     if seed is None:
         seed = state["config"]["seed"] if state else int(np.random.SeedSequence().entropy % 2**31)
     start_epoch = state["epoch"] if state else 0
@@ -212,7 +224,7 @@ def fit(
             checkpoint.restore_variables(model.variables, state["model"], "model")
             checkpoint.restore_variables(model.optimizer.variables, state["optimizer"], "optimizer")
 
-    rows = [row for row in checkpoint.read_log(output_dir) if row["epoch"] < start_epoch]
+    rows = [row for row in checkpoint.read_log(output_dir) if row["epoch"] < start_epoch] if state else []
     monitor = "val_accuracy" if validation is not None else "accuracy"
     saver = EpochCheckpoint(
         output_dir, recipe, config=config, monitor=monitor, best=state["best"] if state else -np.inf,
