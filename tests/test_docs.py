@@ -50,3 +50,27 @@ def test_docs_page_needs_nothing_outside_the_package(page):
 def test_docs_have_runnable_pages_with_shown_output():
     assert any(p.name == "push-pull-layer.md" for p in PAGES)
     assert sum(expected is not None for page in PAGES for _, expected in page_blocks(page)) >= 5
+
+
+def test_deepcorrect_tables_and_figure_come_from_the_results_file():
+    """The DeepCorrect tutorial's experiment tables and Fig. 8 are rendered from the script's results file."""
+    import importlib.util
+    import json
+
+    spec = importlib.util.spec_from_file_location("deepcorrect_results", DOCS / "hooks" / "deepcorrect_results.py")
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    assert hook.MARKER in (DOCS / "tutorials" / "deepcorrect.md").read_text()
+    results = json.loads(hook.RESULTS.read_text())
+    text = hook.render(results)
+    for group in ("probe", "runs"):
+        for key, run in results[group].items():
+            assert f"`{group}/{key}`" in text and f"{run['steps_done']:,} of {run['steps_planned']:,} steps" in text
+            if group == "probe" and run["status"] == "done":
+                assert f"| {run['top1']:.4f} |" in text
+    if any(run.get("curve") for run in results["runs"].values()):
+        assert "data:image/png;base64," in text
+    changed = json.loads(json.dumps(results))
+    first = next(iter(changed["probe"].values()))
+    first["top1"] = 0.123456
+    assert "| 0.1235 |" in hook.render(changed)  # the table follows the file, not a copy of it
