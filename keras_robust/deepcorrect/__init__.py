@@ -5,8 +5,10 @@
 `decompose_conv` / `to_rank_constrained` / `ranks_for_flops` derive
 rank-constrained models and
 `fit_deepcorrect` trains on augmented half clean, half distorted batches
-(the paper's protocol), `bn_recalibrated_copy` is the batch-norm-statistics
-baseline, `optimize_for_inference` the plain, folded form for serving.
+(the paper's protocol) fed by the `tf.data` pipeline
+`mixed_distortion_dataset`, `bn_recalibrated_copy` is the
+batch-norm-statistics baseline, `optimize_for_inference` the plain, folded
+form for serving.
 """
 
 from keras_robust.deepcorrect.builder import build_deepcorrect
@@ -16,6 +18,7 @@ from keras_robust.deepcorrect.decomposition import (
 )
 from keras_robust.deepcorrect.ranking import FilterRanking, naive_rank_filters, rank_filters
 from keras_robust.deepcorrect.batches import MixedDistortionBatches, augment_images
+from keras_robust.deepcorrect.pipeline import mixed_distortion_dataset
 from keras_robust.deepcorrect.training import (
     bn_recalibrated_copy, finetune_copy, fit_deepcorrect, recalibrate_batch_norm, stability_model,
     trainable_parameters,
@@ -31,6 +34,7 @@ __all__ = [
     "decompose_kernel",
     "finetune_copy",
     "fit_deepcorrect",
+    "mixed_distortion_dataset",
     "naive_rank_filters",
     "optimize_for_inference",
     "rank_filters",
