@@ -5,7 +5,6 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from keras import layers
 from scipy import stats
 
 from keras_robust.applications import ResNet20
@@ -18,22 +17,13 @@ from keras_robust.deepcorrect.pipeline import (
     affine_parameters, affine_transform, gaussian_blur, mixed_batch, mixed_distortion_dataset,
 )
 from keras_robust.deepcorrect.distortions import resolve
+from test_deepcorrect_inference import randomized
+from test_deepcorrect_inference import small_model as inference_model
 
 
 def small_model():
-    inputs = keras.Input((10, 10, 3))
-    x = layers.Conv2D(8, 3, padding="same", use_bias=False, name="stem")(inputs)
-    x = layers.ReLU()(layers.BatchNormalization(name="stem_bn")(x))
-    y = layers.Conv2D(8, 3, padding="same", use_bias=False, name="conv_a")(x)
-    y = layers.BatchNormalization(name="bn_a")(y)
-    x = layers.ReLU()(layers.Add(name="add")([x, y]))
-    outputs = layers.Dense(4, activation="softmax")(layers.GlobalAveragePooling2D()(x))
-    model = keras.Model(inputs, outputs)
-    rng = np.random.default_rng(1)
-    for weight in model.weights:  # pretrained-like: statistics and scales far from the defaults
-        low = 0.5 if any(key in weight.path for key in ("variance", "gamma")) else -0.5
-        weight.assign(rng.uniform(low, low + 1.0, weight.shape).astype("float32"))
-    return model
+    """The inference tests' model with pretrained-like weights: statistics and scales far from the defaults."""
+    return randomized(inference_model())
 
 
 ORDERS = {"stem": np.array([5, 1, 7, 0, 2, 3, 4, 6]), "add": np.arange(8)[::-1]}
