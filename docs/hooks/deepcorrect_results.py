@@ -86,8 +86,9 @@ def _status(results):
     for group in ("probe", "runs"):
         for key, run in sorted(results.get(group, {}).items()):
             state = "finished" if run["status"] == "done" else "interrupted, resumable"
+            hours = run.get("seconds", 0) / 3600
             lines.append(f"- `{group}/{key}`: {state}, {run['steps_done']:,} of {run['steps_planned']:,} steps "
-                         f"({_length(run)}), {run.get('seconds', 0) / 3600:.2f} h")
+                         f"({_length(run)}), {hours:.2f} h of wall-clock time on the shared machine")
     return lines
 
 
