@@ -6,8 +6,8 @@ Finetune and their multiply-adds. Everything in one run, with the fastest of alt
    model in PyTorch (`keras_robust.applications.torch_reference`) in the same process. Target: >= 1.0x.
 2. Paths: each training path of the package fed by its own input pipeline against the same compiled model fed by
    one batch already in memory (its bare step): `training.fit`'s recipe pipeline (crop and flip) and
-   `fit_deepcorrect` for Finetune, Deepcorr, Deepcorr-b and Stability (the authors' rotation/shift/flip, half of
-   each batch distorted), and the batch-norm recalibration pass. Target: >= 0.9x.
+   `fit_deepcorrect` for Finetune, Deepcorr, Deepcorr-b, Deepcorr-rc and Stability (the authors'
+   rotation/shift/flip, half of each batch distorted), and the batch-norm recalibration pass. Target: >= 0.9x.
 3. Deepcorr's bare step against Finetune's, beside their training multiply-adds (forward, input gradients from
    the first trainable layer on, weight gradients of the trainable layers). Target: time ratio <= 1.2x the
    multiply-add ratio.
@@ -25,10 +25,13 @@ import torch
 
 from keras_robust import applications
 from keras_robust.applications.torch_reference import TorchDenseNet, TorchLeNet, TorchResNet
-from keras_robust.deepcorrect import build_deepcorrect, finetune_copy, fit_deepcorrect, stability_model
+from keras_robust.deepcorrect import (
+    build_deepcorrect, finetune_copy, fit_deepcorrect, stability_model, to_rank_constrained,
+)
 from keras_robust.deepcorrect.pipeline import mixed_distortion_dataset
 from keras_robust.deepcorrect.training import recalibrate_batch_norm
 from keras_robust.training import RECIPES, training_dataset
+from keras_robust.utils import count_flops
 from timing import alternated, fastest, step_flops
 
 # name: (Keras builder, PyTorch twin, input shape, recipe)
@@ -122,10 +125,15 @@ def deepcorrect_models():
     base = applications.ResNet20()
     rng = np.random.default_rng(0)
     orders = {p: rng.permutation(base.get_layer(p).output.shape[-1]) for p in POINTS}
+    bottleneck = build_deepcorrect(base, orders, 0.75, unit="bottleneck")
+    ranks = {layer.name.removesuffix("_correction"): max(1, round(0.75 * layer.unit.depth))
+             for layer in bottleneck.layers if hasattr(layer, "unit")}
     return base, {
         "Finetune": finetune_copy(base),
         "Deepcorr": build_deepcorrect(base, orders, 0.75, unit="full"),
-        "Deepcorr-b": build_deepcorrect(base, orders, 0.75, unit="bottleneck"),
+        "Deepcorr-b": bottleneck,
+        "Deepcorr-rc": to_rank_constrained(build_deepcorrect(base, orders, 0.75, unit="bottleneck"), ranks,
+                                           target_flops=count_flops(base)),
         "Stability": stability_model(base)[0],
     }
 
