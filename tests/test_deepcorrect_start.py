@@ -187,3 +187,13 @@ def test_fit_deepcorrect_resumes_exactly(tmp_path):
     assert resumed_curve.points == whole_curve.points and len(whole_curve.points) == 6
     with pytest.raises(ValueError, match="another run"):
         fit_deepcorrect(model(), x, labels, "awgn", checkpoint_dir=tmp_path, **{**settings, "learning_rate": 0.1})
+
+
+def test_units_saved_before_start_existed_load_with_their_start():
+    from keras_robust.layers import CorrectionUnit
+
+    assert CorrectionUnit.from_config({"depth": 2, "expand_initializer": None}).start == "he_normal"
+    zeros = {"module": "keras.initializers", "class_name": "Zeros", "config": {}}
+    assert CorrectionUnit.from_config({"depth": 2, "expand_initializer": zeros}).start == "identity"
+    with pytest.raises(ValueError, match="start"):
+        CorrectionUnit(2, start="zeros")

@@ -71,6 +71,11 @@ class CorrectionUnit(keras.layers.Layer):
         l1=1e-5,
         **kwargs,
     ):
+        if "expand_initializer" in kwargs:
+            # Files saved before `start` existed: their units had a zero last kernel, or the `kernel_initializer`'s.
+            legacy = kwargs.pop("expand_initializer")
+            is_zeros = legacy == "zeros" or (isinstance(legacy, dict) and legacy.get("class_name") == "Zeros")
+            start = "identity" if is_zeros else "he_normal"
         super().__init__(**kwargs)
         self.depth = check_int("depth", depth, minimum=1)
         self.kernel_size = check_int("kernel_size", kernel_size, minimum=1, maximum=64)
