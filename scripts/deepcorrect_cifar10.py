@@ -247,6 +247,7 @@ class Experiment:
         else:
             model = self.model(spec, model_name, distortion, seed)
             entry["trainable_parameters"] = trainable_parameters(model) if "rate" in spec else 0
+            entry["steps_planned"] = entry["steps_planned"] if "rate" in spec else 0
         entry["flops"] = count_flops(model)
         if "rate" in spec:
             sets, labels = self.test_sets("balanced", distortion)

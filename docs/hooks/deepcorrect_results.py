@@ -24,8 +24,8 @@ PAPER = {"Baseline": (0.2375, 0.2305, "0"), "Finetune": (0.4894, 0.4596, "60.96M
 
 def _length(run, batch=64):
     """Samples seen in CIFAR-10 epochs (50,000 images) and as a share of the paper's 62,500 steps ≈ 10 epochs."""
-    if not run["steps_planned"]:
-        return "untrained"
+    if not run["steps_planned"] or "rate" not in run["spec"]:
+        return "no weight trained"
     epochs = run["steps_done"] * batch / 50000
     return f"{epochs:.3g} epochs, {epochs / 10:.0%} of the paper's length"
 
@@ -40,7 +40,7 @@ def _cell(runs):
     done = [r for r in runs if r["status"] == "done"]
     if done:
         seeds = ", ".join(str(r["seed"]) for r in done)
-        lengths = sorted({_length(r) for r in done if r["steps_planned"]})
+        lengths = sorted({_length(r) for r in done})
         plural = "s" if len(done) > 1 else ""
         return f"{_spread([r['top1'] for r in done])} (seed{plural} {seeds}{''.join('; ' + x for x in lengths)})"
     running = [r for r in runs if r.get("curve")]
