@@ -54,6 +54,7 @@ POINTS = ["conv1"] + [f"layer{s}_{b}_add" for s in (1, 2, 3) for b in (0, 1, 2)]
 BETA = 0.75
 FINETUNE_RATE = 0.01  # 10x below the pretraining rate, as the paper (0.001 for AlexNet) and the authors' CIFAR code
 PAPER_RATE = 0.1  # the paper's rate for correction units, after one warm-up epoch at a tenth of it
+PAPER_EPOCHS = 10  # the paper's 62,500 iterations of 8 images
 PROBE_CONTROL_RATE = 0.01  # the probe's random-order and batch-norm controls: the best rate of an earlier probe
 
 
@@ -101,7 +102,7 @@ def parse():
     add("--arms", nargs="+", default=["Finetune", "Deepcorr"],
         help="full stage: arms, each optionally ARM:EPOCHS (default 10 epochs)")
     add("--seeds", nargs="+", type=int, default=[0])
-    add("--epochs", type=int, default=10, help="epochs of an arm without its own")
+    add("--epochs", type=int, default=PAPER_EPOCHS, help="epochs of an arm without its own")
     add("--train-images", type=int, default=50000)
     add("--test-images", type=int, default=10000, help="full stage: test images of the final evaluation")
     add("--rank-images", type=int, default=1000, help="training images the filters are ranked on")
@@ -122,6 +123,11 @@ def parse():
 def slug(*parts):
     return "_".join(str(p).lower().replace(" ", "-").replace("(", "").replace(")", "").replace(".", "")
                     .replace("+", "plus") for p in parts)
+
+
+def run_key(model_name, distortion, arm, seed, epochs):
+    """A run's key; a run shorter than the paper's 10 epochs is a different run, named with its length."""
+    return slug(model_name, distortion, arm, f"s{seed}", *([f"e{epochs}"] if epochs != PAPER_EPOCHS else []))
 
 
 class Results:
@@ -237,12 +243,12 @@ class Experiment:
                  "steps_planned": steps, "steps_done": 0, "status": "running",
                  "levels": list(resolve(distortion).levels), "seconds": (entry or {}).get("seconds", 0.0)}
         if spec["kind"] == "rank_constrained":
-            model = self.rank_constrained(spec, model_name, distortion, seed, group)
+            model = self.rank_constrained(spec, model_name, distortion, seed, epochs, group)
             if model is None:
                 self.log(f"{key}: waits for {spec['source']}")
                 return
-            entry["trainable_parameters"] = self.results.data[group][slug(model_name, distortion, spec["source"],
-                                                                          f"s{seed}")]["trainable_parameters"]
+            source = run_key(model_name, distortion, spec["source"], seed, epochs)
+            entry["trainable_parameters"] = self.results.data[group][source]["trainable_parameters"]
             entry["steps_planned"] = 0
         else:
             model = self.model(spec, model_name, distortion, seed)
@@ -281,9 +287,9 @@ class Experiment:
         self.results.put(group, key, entry)
         self.log(f"{key}: top-1 {mean:.4f} over clean + {len(per_level) - 1} levels, {len(labels)} test images")
 
-    def rank_constrained(self, spec, model_name, distortion, seed, group):
+    def rank_constrained(self, spec, model_name, distortion, seed, epochs, group):
         """Deepcorr-rc: the trained Deepcorr-b's units and every 3x3 convolution decomposed to the base's FLOPs."""
-        source = slug(model_name, distortion, spec["source"], f"s{seed}")
+        source = run_key(model_name, distortion, spec["source"], seed, epochs)
         weights = Path(self.args.runs_dir) / group / source / "final.weights.h5"
         if self.results.data[group].get(source, {}).get("status") != "done" or not weights.exists():
             return None
@@ -330,9 +336,9 @@ def main():
                 for item in args.arms:
                     arm, _, epochs = item.partition(":")
                     spec = dict(table[arm], arm=arm)
-                    key = slug(model_name, distortion, arm, f"s{seed}")
-                    experiment.run("runs", key, spec, model_name, distortion, seed, int(epochs or args.epochs),
-                                   args.train_images, final=True)
+                    epochs = int(epochs or args.epochs)
+                    experiment.run("runs", run_key(model_name, distortion, arm, seed, epochs), spec, model_name,
+                                   distortion, seed, epochs, args.train_images, final=True)
     log("done")
 
 

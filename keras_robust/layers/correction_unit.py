@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from keras_robust.layers.batch_norm_relu import batch_norm_relu
 from keras_robust.validation import check_int, check_number
 
 # How a unit starts: as the identity (last 1×1 kernel at zero) or as the authors' (He normal throughout).
@@ -137,11 +138,11 @@ class CorrectionUnit(keras.layers.Layer):
 
     def _inner(self, reduced, training):
         """The unit's maps after its first 1×1 convolution, up to its last 1×1 convolution."""
-        x = ops.relu(self.reduce_norm(reduced, training=training))
+        x = batch_norm_relu(self.reduce_norm, reduced, training)
         for convs, norm in zip(self.stage_convs, self.stage_norms):
             for conv in convs:
                 x = conv(x)
-            x = ops.relu(norm(x, training=training))
+            x = batch_norm_relu(norm, x, training)
         return x
 
     def call(self, inputs, training=None):
