@@ -38,12 +38,12 @@ _CORRUPTIONS = {
     "frost": _Corruption(weather.frost, needs_colour=True),
     "fog": _Corruption(weather.fog),
     "spatter": _Corruption(spatter.spatter, needs_colour=True),
-    "brightness": _Corruption(weather.brightness, on_uint8=True, needs_colour=True, threaded=False),
+    "brightness": _Corruption(weather.brightness, on_uint8=True, needs_colour=True),
     "contrast": _Corruption(digital.contrast, on_uint8=True),
     "elastic_transform": _Corruption(digital.elastic_transform),
     "pixelate": _Corruption(digital.pixelate, on_uint8=True, threaded=False),
     "jpeg_compression": _Corruption(digital.jpeg_compression, on_uint8=True),
-    "saturate": _Corruption(digital.saturate, on_uint8=True, needs_colour=True, threaded=False),
+    "saturate": _Corruption(digital.saturate, on_uint8=True, needs_colour=True),
 }
 
 
