@@ -65,6 +65,7 @@ def serving_model(model):
     import keras
 
     inputs, logits, to_probabilities = logits_and_softmax(model)
+    inputs = inputs[0] if len(inputs) == 1 else inputs  # called with one tensor, not a list of one
     return keras.Model(
         inputs, {"logits": logits, "probabilities": to_probabilities(logits)}, name=f"{model.name}_serving"
     )
@@ -165,12 +166,15 @@ def export_saved_model(model, path, *, class_names=None, overwrite=False):
 
 
 class Classifier:
-    """An exported SavedModel or a `.keras` file, ready to classify images.
+    """An exported SavedModel, a `.keras` file or a builder name, ready to classify images.
 
     Args:
         path: a folder written by `export_saved_model` (or any SavedModel
-            whose `serve` function returns `logits` and `probabilities`), or a
-            `.keras` file (loaded with `load_model`, safe mode).
+            whose `serve` function returns `logits` and `probabilities`), a
+            `.keras` file (loaded with `load_model`, safe mode), or a builder
+            name of `keras_robust.applications` (with its default weights:
+            the shipped pretrained ones where they exist, whose class names
+            it then knows).
 
     Attributes:
         input_shape: `(height, width, channels)` of the images it takes.
@@ -189,13 +193,17 @@ class Classifier:
     """
 
     def __init__(self, path):
+        from keras_robust.model_names import canonical_name
+
         self.path = Path(path)
-        if not self.path.exists():
+        if not self.path.exists() and canonical_name(path):
+            self._load_builder(canonical_name(path))
+        elif not self.path.exists():
             raise FileNotFoundError(
-                f"No model at {self.path}. Expected an exported SavedModel folder "
-                f"or a {KERAS_SUFFIX} file."
+                f"No model at {self.path}. Expected an exported SavedModel folder, a {KERAS_SUFFIX} file "
+                "or a builder name of keras_robust.applications."
             )
-        if self.path.is_dir():
+        elif self.path.is_dir():
             self._load_saved_model()
         elif self.path.suffix == KERAS_SUFFIX:
             self._load_keras()
@@ -222,10 +230,18 @@ class Classifier:
         self._run = lambda images: loaded.serve(tf.constant(images))
 
     def _load_keras(self):
-        model = load_model(self.path, compile=False)
+        self._serve(load_model(self.path, compile=False), class_names=None)
+
+    def _load_builder(self, name):
+        from keras_robust.models import pretrained_record, resolve_model
+
+        record = pretrained_record(name)
+        self._serve(resolve_model(name), class_names=list(record.class_names) if record else None)
+
+    def _serve(self, model, class_names):
         served = serving_model(model)
         self.input_shape = _input_shape(model)
-        self.class_names = None
+        self.class_names = class_names
         self._run = lambda images: served(images.astype("float32"), training=False)
 
     def __call__(self, images):

@@ -3,6 +3,7 @@
 import io
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
@@ -78,7 +79,7 @@ def test_bugs_keep_their_traceback(error):
 def test_transfer_runs_as_written_with_its_default_model(tmp_path):
     result = CliRunner().invoke(cli, ["transfer", "--dataset", "caltech101", "--data-dir", str(tmp_path / "tfds")])
     assert result.exit_code == 1
-    assert "not available offline" in result.output and "--data-dir" in result.output
+    assert "is not prepared" in result.output and "--download" in result.output and "--data-dir" in result.output
     assert "Missing option" not in result.output and "Traceback" not in result.output
     assert cli.commands["transfer"].params[[p.name for p in cli.commands["transfer"].params].index("models")].default \
         == ("ResNet20PP",)
@@ -115,3 +116,55 @@ def test_import_is_lazy_and_exposes_the_entry_points():
 
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         keras_robust.nothing
+
+
+NO_BACKEND_SCRIPT = """
+import sys
+from keras_robust.cli.main import cli
+try:
+    cli(sys.argv[1:], standalone_mode=False)
+except Exception as error:
+    print(type(error).__name__, error)
+print("tensorflow imported:", "tensorflow" in sys.modules, "keras imported:", "keras" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize("args,says", [
+    (["predict", "--model", "ResNet21", "{image}"], "Did you mean ResNet20?"),
+    (["train", "--model", "resnt20pp", "--dataset", "mnist"], "Did you mean ResNet20PP?"),
+    (["benchmark", "--model", "Lenet-A"], "Did you mean LeNetA?"),
+    (["predict", "--model", "ResNet20PP", "missing.png"], "does not exist"),
+    (["export", "--model", "missing.keras", "-o", "out"], "no such file: missing.keras"),
+    (["train", "--model", "ResNet20", "--dataset", "mnist", "--epochs", "0"], "0 is not in the range"),
+    (["transfer", "--dataset", "mnist", "--limit", "0"], "0 is not in the range"),
+])
+def test_mistakes_that_need_no_model_are_refused_before_the_backend_loads(tmp_path, args, says):
+    from PIL import Image
+
+    Image.new("RGB", (32, 32)).save(tmp_path / "x.png")
+    args = [arg.replace("{image}", str(tmp_path / "x.png")) for arg in args]
+    run = subprocess.run([sys.executable, "-c", NO_BACKEND_SCRIPT, *args], capture_output=True, text=True,
+                         cwd=tmp_path, timeout=300)
+    assert says in run.stdout, run.stdout + run.stderr
+    assert "tensorflow imported: False keras imported: False" in run.stdout
+
+
+def test_a_required_option_left_out_is_named():
+    for args, missing in ((["train", "--model", "ResNet20"], "--dataset"), (["export", "-o", "out"], "--model"),
+                          (["corrupt", "-o", "out"], "--dataset")):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 2 and f"Missing option '{missing}'" in result.output, result.output
+
+
+def test_a_cpu_run_prints_no_backend_noise_unless_verbose(tmp_path):
+    from PIL import Image
+
+    Image.new("RGB", (32, 32), (200, 30, 30)).save(tmp_path / "x.png")
+    command = [str(Path(sys.executable).parent / "robust-cli")]
+    quiet = subprocess.run([*command, "predict", "--model", "ResNet20PP", "x.png"], capture_output=True, text=True,
+                           cwd=tmp_path, timeout=300)
+    assert quiet.returncode == 0 and quiet.stdout.startswith("x.png: "), quiet.stdout + quiet.stderr
+    assert quiet.stderr == ""
+    verbose = subprocess.run([*command, "--verbose", "predict", "--model", "ResNet20PP", "x.png"],
+                             capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert verbose.stdout == quiet.stdout and verbose.stderr != ""  # what the filter keeps off the terminal

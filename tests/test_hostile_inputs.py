@@ -202,12 +202,12 @@ def test_every_writing_command_refuses_foreign_outputs_before_the_work(sandbox, 
     (["rank", "--model", "ResNet20", "--dataset", "missing.npz", "--distortion", "awgn"], "precious.txt"),
     (["deepcorrect", "--model", "ResNet20", "--dataset", "missing.npz", "--distortion", "awgn", "--method",
       "finetune"], "unrelated.keras"),
-    (["export", "--model", "NoSuchModel"], "other work"),
+    (["export", "--model", "ResNet20", "--weights", "missing.weights.h5"], "other work"),
     (["benchmark", "--dataset", "missing.npz"], "other work"),
     (CORRUPT, "precious.txt"),
 ])
 def test_an_existing_output_is_refused_first_without_overwrite(sandbox, command, output):
-    # the missing data / unknown model would fail later: the output check comes first
+    # the missing data / weights file would fail later: the output check comes first
     sandbox(*command, "--output", output, says=["already exists", "--overwrite", output])
 
 

@@ -264,7 +264,7 @@ def test_cli_says_where_to_put_a_missing_dataset(tmp_path):
     result = CliRunner().invoke(cli, [
         "transfer", "--dataset", "caltech101", "--data-dir", str(tmp_path / "empty"), "--model", str(model_path)])
     assert result.exit_code == 1
-    assert "not available offline" in result.output and "--data-dir" in result.output
+    assert "is not prepared" in result.output and "--data-dir" in result.output and "--download" in result.output
     assert "folder of class sub-folders" in result.output and "Traceback" not in result.output
 
 

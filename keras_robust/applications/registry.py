@@ -11,17 +11,10 @@ from keras_robust.applications.pretrained import WEIGHTS
 from keras_robust.applications.resnet_cifar import (
     ResNet20, ResNet20PP, ResNet32, ResNet32PP, ResNet44, ResNet44PP, ResNet56, ResNet56PP,
 )
+from keras_robust.model_names import MODEL_NAMES
 
-# Every model the package builds, by name, in the order of the paper's tables.
-BUILDERS = {
-    builder.__name__: builder
-    for builder in (
-        ResNet20, ResNet32, ResNet44, ResNet56, ResNet20PP, ResNet32PP, ResNet44PP, ResNet56PP,
-        DenseNet40_12, DenseNet100_12, DenseNet100_24, DenseNet40_12PP, DenseNet100_12PP, DenseNet100_24PP,
-        LeNetA, LeNetB, LeNetC, LeNetD, LeNetPA, LeNetPB, LeNetPC, LeNetPD,
-        AlexNetCIFAR,
-    )
-}
+# Every model the package builds, by name (`keras_robust.model_names`, in the order of the paper's tables).
+BUILDERS = {name: globals()[name] for name in MODEL_NAMES}
 
 
 def list_models(filter=None, *, pretrained=None):

@@ -27,9 +27,14 @@ class RobustGroup(click.Group):
 
 @click.group(cls=RobustGroup)
 @click.version_option(package_name="keras_robust")
-def cli():
+@click.option("--verbose", is_flag=True, help="Show the backends' log lines (TensorFlow, absl, CUDA probes).")
+def cli(verbose):
     """Robustness of Keras image classifiers to common corruptions."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if not verbose:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        from keras_robust.cli.backend_noise import filter_stderr
+
+        filter_stderr()
 
 
 def _register():

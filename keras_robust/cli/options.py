@@ -24,6 +24,12 @@ def parse_levels(text):
         raise click.BadParameter(f"expected comma-separated numbers, e.g. 1,2,3. Received: {text!r}") from None
 
 
+def _default(value):
+    """`default=` only when there is one: click 8.3+ takes an explicit `default=None` as a value that satisfies
+    `required=True`, so a required option would go missing silently."""
+    return {} if value is None else {"default": value}
+
+
 def compose(*decorators):
     """One decorator applying `decorators` in the order they are written."""
     def apply(function):
@@ -34,10 +40,43 @@ def compose(*decorators):
     return apply
 
 
-def model_option(*, multiple=False, required=False, default=None, help=MODEL_HELP):
+def check_model(value, *, folders=False):
+    """A `--model` value: an existing file (or folder, where `folders`), or a builder name, returned as spelled in
+    `keras_robust.model_names`. Anything else is refused here, before TensorFlow loads, with the closest name."""
+    from pathlib import Path
+
+    from keras_robust.model_names import MODEL_NAMES, canonical_name, closest_name
+
+    path = Path(value).expanduser()
+    if path.is_file() or (folders and path.is_dir()):
+        return value
+    if canonical_name(value):
+        return canonical_name(value)
+    accepted = f"a builder name ({', '.join(MODEL_NAMES)}) or a .keras file"
+    if folders:
+        accepted += " or a folder written by `robust-cli export`"
+    if path.is_dir():
+        raise click.BadParameter(f"{value} is a folder; expected {accepted}.")
+    if value.endswith(".keras") or "/" in value or path.suffix:
+        raise click.BadParameter(f"no such file: {value}. Expected {accepted}.")
+    closest = closest_name(value)
+    hint = f" Did you mean {closest}?" if closest else ""
+    raise click.BadParameter(f"unknown model {value!r}.{hint} Expected {accepted}.")
+
+
+def model_option(*, multiple=False, required=False, default=None, help=MODEL_HELP, folders=False):
+    """`--model NAME|FILE`, checked by `check_model` (and `folders`: an exported SavedModel folder too)."""
     dest = "models" if multiple else "model"
-    return click.option("--model", dest, multiple=multiple, required=required, default=default,
-                        metavar="NAME|FILE", help=help)
+
+    def convert(ctx, param, value):
+        if value is None:
+            return value
+        if multiple:
+            return tuple(check_model(v, folders=folders) for v in value)
+        return check_model(value, folders=folders)
+
+    return click.option("--model", dest, multiple=multiple, required=required, **_default(default),
+                        metavar="NAME|FILE", callback=convert, help=help)
 
 
 def weights_option(default=None):
@@ -53,7 +92,7 @@ def weights_option(default=None):
 def dataset_options(*, required=True, help=DATASET_HELP, split="test"):
     """`--dataset`, `--split`, `--data-dir` and `--download`: where the images come from."""
     return compose(
-        click.option("--dataset", required=required, default=None, metavar="SOURCE", help=help),
+        click.option("--dataset", required=required, metavar="SOURCE", help=help),
         click.option("--split", default=split, show_default=True, help="Split of a tfds dataset or archive."),
         click.option("--data-dir", default=None, type=click.Path(file_okay=False), help="tfds data folder."),
         click.option("--download", is_flag=True, help="Let tfds download a dataset that is not prepared."),
@@ -71,7 +110,7 @@ def levels_option(default=None, help="Comma-separated distortion levels."):
 
 
 def output_option(*, required=False, default=None, help="File or folder to write."):
-    return click.option("--output", "-o", required=required, default=default, show_default=default is not None,
+    return click.option("--output", "-o", required=required, **_default(default), show_default=default is not None,
                         type=click.Path(), help=help)
 
 

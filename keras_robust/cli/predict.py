@@ -18,11 +18,13 @@ def _read_labels(path, classes):
 
 
 @click.command()
-@options.model_option(required=True, help="A folder written by `robust-cli export` or a .keras file.")
-@click.argument("images", nargs=-1, required=True, type=click.Path())
+@options.model_option(required=True, folders=True,
+                      help="A builder name (with its shipped pretrained weights, e.g. ResNet20PP), a .keras file "
+                           "or a folder written by `robust-cli export`.")
+@click.argument("images", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--top-k", "-k", default=3, show_default=True, type=click.IntRange(min=1),
               help="How many classes to print per image, best first.")
-@click.option("--labels", type=click.Path(), help="Text file with one class name per line.")
+@click.option("--labels", type=click.Path(exists=True, dir_okay=False), help="Text file with one class name per line.")
 @click.option("--trust-saved-model", is_flag=True,
               help="Allow a SavedModel folder as --model. SavedModels are programs: loading one runs its code.")
 @options.quiet_option()

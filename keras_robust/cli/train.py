@@ -23,12 +23,16 @@ def _has_split(source, split):
                             "Running again with the same folder resumes.")
 @click.option("--recipe", "recipe_name", default=None, type=click.Choice(["resnet", "densenet", "lenet"]),
               help="Recipe; default from the model name.")
-@click.option("--epochs", type=int, default=None, help="Shorten the recipe to this many epochs (milestones scaled).")
-@click.option("--batch-size", type=int, default=None, help="Override the recipe's batch size.")
-@click.option("--learning-rate", type=float, default=None, help="Override the recipe's initial learning rate.")
+@click.option("--epochs", type=click.IntRange(min=1), default=None,
+              help="Shorten the recipe to this many epochs (milestones scaled).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=None, help="Override the recipe's batch size.")
+@click.option("--learning-rate", type=float, default=None,
+              help="Override the recipe's initial learning rate.")
 @click.option("--validation", default=None, metavar="SOURCE",
               help="Validation data; default --dataset's --validation-split when it has splits.")
-@click.option("--validation-split", default="test", show_default=True)
+@click.option("--validation-split", default=None,
+              help="Split of --dataset to validate on; default 'test', or 'validation' for a shipped dataset "
+                   "(cifar10_sample, mnist), whose 'train' and 'validation' splits divide its images 80/20.")
 @click.option("--no-validation", is_flag=True, help="Train without validation.")
 @options.limit_option(help="Train on this many images (a seeded random subset).")
 @click.option("--validation-limit", type=click.IntRange(min=1), default=None, help="Validate on this many images.")
@@ -53,6 +57,10 @@ def train(model, dataset, split, data_dir, download, output, recipe_name, epochs
     from keras_robust.models import resolve_model
     from keras_robust.training import RECIPES, fit, recipe_for
 
+    from keras_robust.datasets.shipped import SHIPPED
+
+    if validation_split is None:
+        validation_split = "validation" if str(dataset).lower() in SHIPPED and not Path(dataset).exists() else "test"
     is_file = model.endswith(".keras") or Path(model).exists()
     if not is_file:
         resolve_model(model, weights=None)  # an unknown name fails before the data is read

@@ -14,7 +14,10 @@ DEFAULT_MODEL = "ResNet20PP"  # the push-pull ResNet-20 with its shipped CIFAR-1
               help="caltech101 or sun397 (tfds, under --data-dir), mnist (shipped test digits), or a folder of "
                    "class sub-folders (Caltech-256, ...), an .npz or a .tar.gz.")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None,
-              help="tfds data folder where the dataset was prepared (no download happens).")
+              help="tfds data folder where the dataset was prepared.")
+@click.option("--download", is_flag=True, help="Let tfds download and prepare a dataset that is not prepared.")
+@options.limit_option(help="Use this many images of --dataset (a seeded random subset) before the per-class "
+                           "protocol draws from them.")
 @options.model_option(multiple=True, default=(DEFAULT_MODEL,),
                       help=options.MODEL_HELP + " Repeat to compare models. Default: ResNet20PP with its shipped "
                            "CIFAR-10 weights.")
@@ -42,7 +45,7 @@ DEFAULT_MODEL = "ResNet20PP"  # the push-pull ResNet-20 with its shipped CIFAR-1
 @options.output_option(help="Results JSON (a CSV is written beside it); default runs/transfer/<dataset>.json.")
 @options.overwrite_option()
 @options.quiet_option()
-def transfer(dataset, data_dir, models, weights, layer, distortions, levels, preset, n_train, n_val, n_test,
+def transfer(dataset, data_dir, download, limit, models, weights, layer, distortions, levels, preset, n_train, n_val, n_test,
              splits, seed, svm_training, batch_size, cache_dir, no_cache, output, overwrite, quiet):
     """Linear-SVM transfer evaluation of deep features, clean and distorted.
 
@@ -53,7 +56,7 @@ def transfer(dataset, data_dir, models, weights, layer, distortions, levels, pre
         FeatureCache, FeatureExtractor, evaluate_transfer, open_source, resolve_distortion,
     )
 
-    source = open_source(dataset, data_dir=data_dir)
+    source = open_source(dataset, data_dir=data_dir, download=download, limit=limit, seed=seed)
     output = Path(output or Path("runs/transfer") / f"{source.name}.json")
     for path in (output, output.with_suffix(".csv")):
         options.refuse_existing(path, overwrite, inputs=[dataset, data_dir, *models, weights])

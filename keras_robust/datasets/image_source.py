@@ -17,7 +17,7 @@ LabeledImages.__doc__ = "uint8 images (N, H, W, C) in [0, 255], int labels (N,) 
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 ACCEPTED = (
-    "a tfds dataset name (e.g. 'cifar10', prepared under --data-dir), a folder of class "
+    "a dataset shipped with the package (cifar10_sample, mnist), a tfds dataset name (e.g. 'cifar10', prepared under --data-dir), a folder of class "
     "sub-folders of images, a .tar/.tar.gz archive of <split>/<class>/<image> files, or an "
     ".npz file with arrays 'images' (N, H, W[, C]) and 'labels' (N,)"
 )
@@ -149,11 +149,14 @@ def load_images(source, split="test", *, data_dir=None, download=False, limit=No
     """Labelled uint8 images from any supported source.
 
     Args:
-        source: a tfds name, a folder of class sub-folders (or one holding
+        source: a dataset shipped with the package (`"cifar10_sample"`,
+            `"mnist"`: `keras_robust.datasets.shipped`; with `data_dir` or
+            `download`, `"mnist"` is tfds's), a tfds name, a folder of class
+            sub-folders (or one holding
             `<split>.tar.gz`), a `.tar`/`.tar.gz` archive of
             `<split>/<class>/<image>`, or an `.npz` file with `images` and
             `labels`.
-        split: the split of a tfds dataset or archive.
+        split: the split of a shipped or tfds dataset or of an archive.
         data_dir: tfds data folder.
         download: let tfds download a dataset that is not prepared.
         limit: keep at most this many images, drawn at random with `seed`
@@ -172,9 +175,13 @@ def load_images(source, split="test", *, data_dir=None, download=False, limit=No
     >>> load_images(path, limit=3).images.shape
     (3, 8, 8, 3)
     """
+    from keras_robust.datasets.shipped import SHIPPED, load_shipped
+
     path = Path(str(source)).expanduser()
     name = str(source).lower()
-    if path.is_file() and name.endswith(".npz"):
+    if name in SHIPPED and not path.exists() and data_dir is None and not download:
+        data = LabeledImages(*load_shipped(name, split))
+    elif path.is_file() and name.endswith(".npz"):
         data = load_npz(path)
     elif path.is_file() and name.endswith(ARCHIVE_SUFFIXES):
         data = load_image_archive(path, split)

@@ -89,11 +89,11 @@ class TfdsSource:
             splits, so the default takes every image ("train+test").
     """
 
-    def __init__(self, name, data_dir=None, split="train+test"):
+    def __init__(self, name, data_dir=None, split="train+test", download=False):
         import tensorflow_datasets as tfds
 
         self.name = name
-        self._options = {"split": split, "data_dir": data_dir, "download": False, "shuffle_files": False}
+        self._options = {"split": split, "data_dir": data_dir, "download": download, "shuffle_files": False}
         labels, info = self._load(decoders={"image": tfds.decode.SkipDecoding()}, with_info=True)
         self.labels = np.fromiter((ex["label"] for ex in tfds.as_numpy(labels)), dtype="int64")
         self.class_names = list(info.features["label"].names)
@@ -108,11 +108,11 @@ class TfdsSource:
         try:
             return tfds.load(self.name, **self._options, **kwargs)
         except AssertionError as error:  # how tfds says the data was never prepared there
+            where = f" under {self._options['data_dir']}" if self._options["data_dir"] else ""
             raise FileNotFoundError(
-                f"Dataset {self.name!r} is not available offline ({error.args[0].split('.')[0]}). Prepare "
-                f"it once with network: tfds.builder({self.name!r}, data_dir=DIR).download_and_prepare(), "
-                f"then pass --data-dir DIR (data_dir=DIR); or put the images in a folder of class "
-                f"sub-folders and pass that folder as --dataset."
+                f"Dataset {self.name!r} is not prepared{where} ({error.args[0].split('.')[0]}). With network, "
+                "add --download (download=True) once to let tfds fetch and prepare it; offline, pass --data-dir DIR "
+                "where it was prepared, or a folder of class sub-folders of images as --dataset."
             ) from None
         except tfds.core.registered.DatasetNotFoundError:
             raise ValueError(f"Unknown dataset {self.name!r}. Accepted: {ACCEPTED}.") from None
@@ -133,8 +133,35 @@ class TfdsSource:
             yield fit_images(batch, size, channels)
 
 
-def open_source(dataset, data_dir=None):
-    """The image source named by `dataset` (see `ACCEPTED`)."""
+class Subset:
+    """The images of `source` at `indices` (sorted), as a source.
+
+    Args:
+        source: any source of this module.
+        indices: positions in `source.labels` to keep.
+    """
+
+    def __init__(self, source, indices):
+        self._source, self._indices = source, np.sort(np.asarray(indices, dtype="int64"))
+        self.labels = source.labels[self._indices]
+        self.class_names = source.class_names
+        self.name = source.name
+        self.identity = {**source.identity, "subset_sha256": fingerprint(self._indices)}
+
+    def images(self, indices, size, channels=3, batch_size=256):
+        return self._source.images(self._indices[np.asarray(indices)], size, channels, batch_size)
+
+
+def open_source(dataset, data_dir=None, *, download=False, limit=None, seed=0):
+    """The image source named by `dataset` (see `ACCEPTED`); with `limit`, a subset of that many images drawn at
+    random with `seed` (every image when the source holds fewer)."""
+    source = _open(dataset, data_dir, download)
+    if limit is not None and limit < len(source.labels):
+        source = Subset(source, np.random.default_rng(seed).permutation(len(source.labels))[:limit])
+    return source
+
+
+def _open(dataset, data_dir, download):
     path = Path(str(dataset)).expanduser()
     if str(dataset).lower() == "mnist" and not path.exists():
         images, labels = load_mnist_test(data_dir)
@@ -144,4 +171,4 @@ def open_source(dataset, data_dir=None):
     if path.exists() or "/" in str(dataset):
         data = load_images(path)
         return ArraySource(data.images, data.labels, data.class_names, name=path.name)
-    return TfdsSource(dataset, data_dir=data_dir)
+    return TfdsSource(dataset, data_dir=data_dir, download=download)
