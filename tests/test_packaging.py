@@ -165,3 +165,14 @@ def test_cli_benchmark_says_before_the_work_that_figures_will_be_skipped(tmp_pat
     assert result.output.index("figures will be skipped") < result.output.index("Results written")
     assert "figures skipped: matplotlib cannot be imported" in result.output
     assert (tmp_path / "out" / "report.md").is_file() and not list((tmp_path / "out").glob("*.png"))
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_demo_installs_only_the_package_and_reruns_over_its_own_report(tmp_path):
+    for name in ("Makefile", "pyproject.toml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    plan = subprocess.run(["make", "-n", "demo"], cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    installs = [line for line in plan.splitlines() if "pip install" in line and "--upgrade pip" not in line]
+    assert installs == [".venv/bin/python -m pip install --quiet -e ."]  # no test or docs extras
+    assert plan.splitlines()[-1] == ".venv/bin/robust-cli benchmark --overwrite"
+    assert plan.startswith("echo ")  # it says what it is doing
