@@ -1,6 +1,7 @@
 """The command line as a whole: shared options, user errors against bugs, progress, lazy entry points."""
 
 import io
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -168,3 +169,43 @@ def test_a_cpu_run_prints_no_backend_noise_unless_verbose(tmp_path):
     verbose = subprocess.run([*command, "--verbose", "predict", "--model", "ResNet20PP", "x.png"],
                              capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert verbose.stdout == quiet.stdout and verbose.stderr != ""  # what the filter keeps off the terminal
+
+
+ROOT = Path(__file__).resolve().parent.parent
+FENCE = re.compile(r"^```[a-z]*\n(.*?)^```", re.S | re.M)
+
+
+def documented_command_lines():
+    """(where, argv) of every `robust-cli` line in the README's and the docs' code blocks and inline code, and in
+    `--help` texts."""
+    import shlex
+
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    sources = [(path.relative_to(ROOT), block) for path in pages for block in FENCE.findall(path.read_text())]
+    sources += [(path.relative_to(ROOT), "\n".join(re.findall(r"`(robust-cli [^`]*)`", FENCE.sub("", path.read_text()))))
+                for path in pages]
+    sources += [(f"robust-cli {name} --help", "\n".join(re.findall(r"`(robust-cli [^`]*)`", command.help or "")))
+                for name, command in cli.commands.items()]
+    for where, text in sources:
+        for line in text.replace("\\\n", " ").splitlines():
+            line = line.strip().removeprefix("$ ")
+            if line.startswith("robust-cli"):
+                yield str(where), shlex.split(line.split("  #")[0], comments=True)
+
+
+def test_every_documented_command_line_names_existing_commands_and_options():
+    lines = list(documented_command_lines())
+    assert len(lines) >= 15
+    group_options = {o for param in cli.params for o in param.opts} | {"--help"}
+    for where, argv in lines:
+        rest = argv[1:]
+        while rest and rest[0].startswith("-"):
+            assert rest.pop(0) in group_options, (where, argv)
+        if not rest or rest[0].isupper():  # `robust-cli --verbose COMMAND`: a placeholder
+            continue
+        assert rest[0] in cli.commands, (where, argv)
+        command = cli.commands[rest[0]]
+        known = {o for param in command.params for o in (*param.opts, *param.secondary_opts)} | {"--help"}
+        for token in rest[1:]:
+            if token.startswith("-") and not token[1:2].isdigit():
+                assert token.split("=")[0] in known, (where, " ".join(argv), token)
