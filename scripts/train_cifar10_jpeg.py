@@ -7,6 +7,12 @@ Markdown table. Resumable: run it again with the same arguments after an interru
 
     nice -n 10 .venv/bin/python scripts/train_cifar10_jpeg.py --train-limit 10000 --epochs 15
 
+Issue 26's runs (all 50,000 training images, the 30-epoch cosine recipe, one results file for every model and seed,
+each run's folder named after it):
+
+    .venv/bin/python scripts/train_cifar10_jpeg.py --train-limit 50000 --recipe resnet-cosine --seed 0 \
+        --models ResNet20 --results scripts/train_cifar10_jpeg_results.json --figure runs/cifar10_jpeg/curves.png
+
 The JPEG images are re-encodings at about quality 75, not the lossless CIFAR-10: numbers from them say so.
 """
 
@@ -56,48 +62,59 @@ def main():
     parser.add_argument("--data", default="../shared/data/cifar10-jpeg")
     parser.add_argument("--train-limit", type=int, default=10000)
     parser.add_argument("--validation-limit", type=int, default=2000)
-    parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--recipe", default="resnet", choices=sorted(RECIPES))
+    parser.add_argument("--epochs", type=int, default=None, help="shorten the recipe (default: its own length)")
+    parser.add_argument("--models", nargs="+", default=list(MODELS))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", default="runs/cifar10_jpeg")
+    parser.add_argument("--results", default=None, help="results file to update run by run (default: in --output)")
     parser.add_argument("--figure", default="docs/img/training_cifar10_jpeg.png")
     args = parser.parse_args()
+    recipe = RECIPES[args.recipe]
+    epochs = args.epochs or recipe.epochs
+    results_path = Path(args.results or Path(args.output) / "results.json")
+    results = {}
 
     train_images, train_labels, _ = load_cifar10_jpeg(args.data, "train", limit=args.train_limit, seed=args.seed)
     test_images, test_labels, _ = load_cifar10_jpeg(args.data, "test")
     validation = load_cifar10_jpeg(args.data, "test", limit=args.validation_limit, seed=args.seed)[:2]
-    results, runs = {}, {}
-    for name in MODELS:
-        output = Path(args.output) / name
+    runs = {}
+    for name in args.models:
+        key = name if args.results is None else f"{name}_{args.recipe}_e{epochs}_s{args.seed}"
+        output = Path(args.output) / (name if args.results is None else key)
         started = time.perf_counter()
         _, rows = fit(
-            functools.partial(BUILDERS[name], weights=None), (train_images, train_labels), RECIPES["resnet"], output,
-            validation=validation,
-            epochs=args.epochs, seed=args.seed, verbose=2,
+            functools.partial(BUILDERS[name], weights=None), (train_images, train_labels), recipe, output,
+            validation=validation, epochs=epochs, seed=args.seed, verbose=2,
         )
         runs[name] = rows
         scores = {}
         for kind in ("last", "best"):
             model = keras.saving.load_model(output / f"{kind}.keras", safe_mode=True)
             scores[kind] = model.evaluate(test_images, test_labels, batch_size=500, verbose=0)[1]
-        results[name] = {
-            "train_images": len(train_labels), "validation_images": len(validation[1]), "epochs": args.epochs,
+        results = json.loads(results_path.read_text()) if results_path.is_file() else {}  # others' runs too
+        results[key] = {
+            "model": name, "recipe": args.recipe, "seed": args.seed, "train_images": len(train_labels),
+            "validation_images": len(validation[1]), "test_images": len(test_labels), "epochs": epochs,
             "seconds_this_call": round(time.perf_counter() - started, 1),
             "seconds_per_epoch": [row["seconds"] for row in rows],
             "test_accuracy_last": scores["last"], "test_accuracy_best": scores["best"],
             "history": rows,
         }
-    with atomic_output(Path(args.output) / "results.json", overwrite=True) as tmp:
-        tmp.write_text(json.dumps(results, indent=1))
+        with atomic_output(results_path, overwrite=True) as tmp:  # each finished run lands at once
+            tmp.write_text(json.dumps(results, indent=1))
     plot(runs, args.figure)
 
-    print(f"\n{args.train_limit} JPEG training images, {args.epochs} epochs (ResNet recipe shortened), seed "
+    print(f"\n{len(train_labels)} JPEG training images, {epochs} epochs (recipe {args.recipe}), seed "
           f"{args.seed}; accuracy on all {len(test_labels)} JPEG test images")
     print("| model | train acc. (last epoch) | test acc. (last) | test acc. (best on validation subset) | s/epoch |")
     print("|---|---|---|---|---|")
-    for name, result in results.items():
+    for key, result in results.items():
+        if result.get("seed", args.seed) != args.seed:
+            continue
         last = result["history"][-1]
         per_epoch = sorted(result["seconds_per_epoch"])[len(result["seconds_per_epoch"]) // 2]
-        print(f"| {name} | {100 * last['accuracy']:.1f}% | {100 * result['test_accuracy_last']:.1f}% | "
+        print(f"| {key} | {100 * last['accuracy']:.1f}% | {100 * result['test_accuracy_last']:.1f}% | "
               f"{100 * result['test_accuracy_best']:.1f}% | {per_epoch:.0f} |")
 
 

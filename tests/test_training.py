@@ -333,3 +333,19 @@ def test_cli_run_killed_with_sigkill_resumes_exactly(mnist, tmp_path):
     for a, b in zip(resumed.weights + resumed.optimizer.variables, whole.weights + whole.optimizer.variables,
                     strict=True):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_the_cosine_recipe_warms_up_then_decays_to_zero_step_by_step():
+    from keras_robust.cli.train import RECIPE_NAMES
+
+    assert RECIPE_NAMES == list(RECIPES)
+    recipe = RECIPES["resnet-cosine"]
+    assert (recipe.epochs, recipe.warmup_epochs, recipe.decay, recipe.learning_rate) == (30, 2, "cosine", 0.1)
+    schedule = recipe.schedule(steps_per_epoch=10)
+    for epoch in (0, 1, 2, 16, 29):
+        assert float(schedule(epoch * 10)) == pytest.approx(recipe.learning_rate_at(epoch), abs=1e-6)
+    assert float(schedule(10)) == pytest.approx(0.05)  # halfway through the warm-up
+    assert float(schedule(300)) == pytest.approx(0.0, abs=1e-7)
+    assert recipe.shortened(1).warmup_epochs == 0 and recipe.shortened(5).warmup_epochs == 2
+    with pytest.raises(ValueError, match="decay"):
+        dataclasses.replace(recipe, decay="linear")

@@ -4,6 +4,8 @@ import click
 
 from keras_robust.cli import options
 
+RECIPE_NAMES = ["resnet", "densenet", "lenet", "resnet-cosine"]  # keras_robust.training.RECIPES, without Keras
+
 
 def _has_split(source, split):
     # A plain folder of class sub-folders has no splits: it would be validated on its own images.
@@ -21,8 +23,9 @@ def _has_split(source, split):
 @options.dataset_options(help="Training images: " + options.DATASET_HELP, split="train")
 @options.output_option(help="Folder of the run (checkpoint, log.csv, best.keras, last.keras); default runs/MODEL. "
                             "Running again with the same folder resumes.")
-@click.option("--recipe", "recipe_name", default=None, type=click.Choice(["resnet", "densenet", "lenet"]),
-              help="Recipe; default from the model name.")
+@click.option("--recipe", "recipe_name", default=None, type=click.Choice(RECIPE_NAMES),
+              help="Recipe; default from the model name. resnet-cosine: 30 epochs, cosine after a 2-epoch warm-up "
+                   "(not the papers'; see the training tutorial).")
 @click.option("--epochs", type=click.IntRange(min=1), default=None,
               help="Shorten the recipe to this many epochs (milestones scaled).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None, help="Override the recipe's batch size.")
