@@ -24,6 +24,8 @@ PAPER = {"Baseline": (0.2375, 0.2305, "0"), "Finetune": (0.4894, 0.4596, "60.96M
 
 def _length(run, batch=64):
     """Samples seen in CIFAR-10 epochs (50,000 images) and as a share of the paper's 62,500 steps ≈ 10 epochs."""
+    if run["spec"].get("kind") == "rank_constrained":
+        return f"Deepcorr-b's run of {run['epochs']} epochs decomposed, not trained further"
     if not run["steps_planned"] or "rate" not in run["spec"]:
         return "no weight trained"
     epochs = run["steps_done"] * batch / 50000
