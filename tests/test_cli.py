@@ -71,6 +71,12 @@ def test_user_errors_are_one_line(error):
     assert result.output.strip() == f"Error: {error}"
 
 
+def test_running_out_of_memory_is_one_line_that_says_what_to_do():
+    result = invoke_failing(MemoryError("Unable to allocate 29.1 TiB for an array with shape (10, 10)"))
+    assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
+    assert "not enough memory" in result.output and "29.1 TiB" in result.output and "--limit" in result.output
+
+
 @pytest.mark.parametrize("error", [KeyError("layer"), AttributeError("no attribute"), TypeError("bad call")])
 def test_bugs_keep_their_traceback(error):
     result = invoke_failing(error)

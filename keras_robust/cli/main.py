@@ -9,10 +9,11 @@ import zlib
 import click
 
 # Errors a user can cause and fix (bad arguments, missing or unreadable files, full or read-only disks, broken or
-# truncated archives and compressed streams, refused pickles): printed as one line, exit status 1, no traceback.
-# KeyError, AttributeError, TypeError and the rest are bugs and keep their traceback.
+# truncated archives and compressed streams, refused pickles, inputs too large for the machine's memory): printed as
+# one line, exit status 1, no traceback. KeyError, AttributeError, TypeError and the rest are bugs and keep their
+# traceback.
 USER_ERRORS = (ValueError, OSError, EOFError, tarfile.TarError, zipfile.BadZipFile, zlib.error,
-               pickle.UnpicklingError)
+               pickle.UnpicklingError, MemoryError)
 
 
 class RobustGroup(click.Group):
@@ -21,6 +22,9 @@ class RobustGroup(click.Group):
             return super().invoke(ctx)
         except click.exceptions.Exit:
             raise
+        except MemoryError as error:
+            raise click.ClickException(f"not enough memory for this input ({error or 'MemoryError'}); use fewer "
+                                       "or smaller images (--limit) or a machine with more memory") from None
         except USER_ERRORS as error:
             raise click.ClickException(str(error) or type(error).__name__) from None
 
