@@ -50,5 +50,6 @@ def _register():
         cli.add_command(getattr(module, module_name))
 
 
-COMMANDS = ["export", "predict", "transfer", "benchmark", "corrupt", "train", "rank", "deepcorrect"]
+# In the order a user meets them (the command-line reference follows it).
+COMMANDS = ["benchmark", "corrupt", "train", "rank", "deepcorrect", "transfer", "export", "predict"]
 _register()
