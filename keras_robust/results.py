@@ -82,6 +82,10 @@ class Result:
     def check_figures(self):
         """Raise `ImportError` if figures cannot be drawn here (results without figures never raise)."""
 
+    def figure_captions(self):
+        """{file name: caption} of the figures `draw_figures` writes; the saved report embeds them."""
+        return {}
+
     def save(self, path, overwrite=False, *, figures=True):
         """Write the result to `path`, atomically.
 
@@ -115,10 +119,15 @@ class Result:
                               stacklevel=2)
         with atomic_output(path, overwrite=overwrite) as tmp:
             tmp.mkdir()
-            for name, method in FOLDER_FILES.items():
-                (tmp / name).write_text(getattr(self, method)(), encoding="utf-8")
             if figures:
                 self.draw_figures(tmp)
+            for name, method in FOLDER_FILES.items():
+                (tmp / name).write_text(getattr(self, method)(), encoding="utf-8")
+            embedded = [f"![{caption}]({file})" for file, caption in self.figure_captions().items()
+                        if (tmp / file).is_file()]
+            if embedded:  # links relative to the report: they render on GitHub, in MkDocs and in any viewer
+                with (tmp / "report.md").open("a", encoding="utf-8") as report:
+                    report.write("\n## Figures\n\n" + "\n\n".join(embedded) + "\n")
         return path
 
     @classmethod

@@ -46,8 +46,10 @@ def test_mnist_lenet_experiment_tiny(tmp_path):
         error, accuracy = map(float, row.split(",")[3:])
         assert accuracy == pytest.approx(1 - error / 100, abs=1e-4)
     pngs = sorted(p.name for p in out.glob("*.png"))
-    assert pngs == ["accuracy_vs_contrast_poisson.png", "accuracy_vs_gaussian_noise_variance.png",
-                    "accuracy_vs_severity.png", "error_per_corruption.png"]
+    assert pngs == ["error_per_corruption.png", "error_vs_contrast_poisson.png",
+                    "error_vs_gaussian_noise_variance.png", "error_vs_severity.png"]
+    report = (out / "report.md").read_text()
+    assert all(f"]({png})" in report for png in pngs)  # the report embeds every figure
     assert "Corrupting and evaluating: 14/14" in result.output  # the progress line (not a terminal: no bar)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bench"]  # no temporary left
 
@@ -161,4 +163,4 @@ def test_default_job_pretrained_resnets_on_the_embedded_cifar_sample(tmp_path):
     assert 0 < times["corruption"] <= times["wall"] and 0 < times["inference"] <= times["wall"]
     assert f"Time: corrupting {times['corruption']:.1f} s, inference {times['inference']:.1f} s" in (
         out / "report.md").read_text()
-    assert sorted(p.name for p in out.glob("*.png")) == ["accuracy_vs_severity.png", "error_per_corruption.png"]
+    assert sorted(p.name for p in out.glob("*.png")) == ["error_per_corruption.png", "error_vs_severity.png"]

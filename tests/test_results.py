@@ -72,8 +72,11 @@ def test_benchmark_result_units_and_tables(tmp_path):
     assert result.verdict().startswith("On the corruptions of CIFAR-10-C, plain had the lowest mean error: 36.25%")
     loaded = BenchmarkResult.load(result.save(tmp_path / "bench"))
     assert loaded.models["pp"]["errors"]["fog"] == {1: 17.0, 5: 32.0}  # level keys are numbers again
-    assert sorted(p.name for p in (tmp_path / "bench").glob("*.png")) == ["accuracy_vs_severity.png",
-                                                                          "error_per_corruption.png"]
+    assert sorted(p.name for p in (tmp_path / "bench").glob("*.png")) == ["error_per_corruption.png",
+                                                                          "error_vs_severity.png"]
+    report = (tmp_path / "bench" / "report.md").read_text()
+    assert "![Error E (%) per corruption, mean over severities](error_per_corruption.png)" in report
+    assert "](error_vs_severity.png)" in report
 
 
 def test_library_benchmark_on_given_models_and_data(tmp_path):

@@ -44,13 +44,13 @@ def error_per_corruption(result, path):
     plt.close(figure)
 
 
-def accuracy_curves(result, groups, path, *, xlabel, title):
-    """Accuracy (a fraction) against level: one line per model, the levels of `groups` averaged.
+def error_curves(result, groups, path, *, xlabel, title):
+    """Error (%) against level, clean first: one line per model, the levels of `groups` averaged.
 
     Args:
         result: a `BenchmarkResult`.
-        groups: distortion groups whose accuracies at each level are averaged
-            (all corruptions for accuracy against severity, or one group such
+        groups: distortion groups whose errors at each level are averaged
+            (all corruptions for error against severity, or one group such
             as the Gaussian-noise variances of Fig. 4).
         path: PNG file to write.
         xlabel: label of the level axis.
@@ -60,10 +60,10 @@ def accuracy_curves(result, groups, path, *, xlabel, title):
     figure, axes = plt.subplots(figsize=(6, 4))
     for name in result.models:
         levels = list(result.models[name]["errors"][groups[0]])
-        accuracy = [np.mean([result.accuracy(name, g, level) for g in groups]) for level in levels]
-        axes.plot(["clean", *map(str, levels)], [result.accuracy(name), *accuracy], marker="o", label=name)
+        error = [np.mean([result.error(name, g, level) for g in groups]) for level in levels]
+        axes.plot(["clean", *map(str, levels)], [result.error(name), *error], marker="o", label=name)
     axes.set_xlabel(xlabel)
-    axes.set_ylabel("accuracy")
+    axes.set_ylabel("error (%)")
     axes.set_title(title)
     axes.grid(alpha=0.3)
     axes.legend()

@@ -115,9 +115,9 @@ class BenchmarkResult(Result):
         return "\n\n".join([table, *(f"rCE –: {reason}" for reason in reasons)])
 
     def level_table(self, group):
-        """Markdown table of the accuracy (fraction) of each model at each level of `group`."""
+        """Markdown table of the error (%) of each model at each level of `group`."""
         levels = list(next(iter(self.models.values()))["errors"][group])
-        rows = [[name, f"{self.accuracy(name):.4f}", *(f"{self.accuracy(name, group, v):.4f}" for v in levels)]
+        rows = [[name, _number(self.error(name)), *(_number(self.error(name, group, v)) for v in levels)]
                 for name in self.models]
         return markdown_table([LEVEL_TITLES.get(group, group), "clean", *map(str, levels)], rows)
 
@@ -162,7 +162,7 @@ class BenchmarkResult(Result):
                  "## Error E (%) per corruption, mean over severities\n\n" + self.corruption_table(),
                  "## Summary\n\n" + self.summary_table(), *self.notes]
         for group in self.extra_groups:
-            parts.append(f"## {LEVEL_TITLES.get(group, group)}, accuracy\n\n" + self.level_table(group))
+            parts.append(f"## {LEVEL_TITLES.get(group, group)}, error E (%)\n\n" + self.level_table(group))
         parts.append("**" + self.verdict() + "**")
         parts += [self.timing_sentence()] if self.timings else []
         return "\n\n".join(parts) + "\n"
@@ -203,12 +203,19 @@ class BenchmarkResult(Result):
         figures.pyplot()
 
     def draw_figures(self, folder):
-        """error_per_corruption.png, accuracy_vs_severity.png and one accuracy_vs_<group>.png per extra group."""
+        """The figures of `figure_captions`, drawn into `folder`."""
         from keras_robust.benchmarking import figures
 
         figures.error_per_corruption(self, folder / "error_per_corruption.png")
-        figures.accuracy_curves(self, self.corruptions, folder / "accuracy_vs_severity.png",
-                                xlabel="severity", title="Accuracy, mean over corruptions")
+        figures.error_curves(self, self.corruptions, folder / "error_vs_severity.png",
+                             xlabel="severity", title="Error, mean over corruptions")
         for group in self.extra_groups:
-            figures.accuracy_curves(self, [group], folder / f"accuracy_vs_{group}.png",
-                                    xlabel=group.replace("_", " "), title=VIEW_TITLES.get(group, group))
+            figures.error_curves(self, [group], folder / f"error_vs_{group}.png",
+                                 xlabel=group.replace("_", " "), title=VIEW_TITLES.get(group, group))
+
+    def figure_captions(self):
+        """{file name: caption} of the figures `draw_figures` writes, in the order the report shows them."""
+        return {"error_per_corruption.png": "Error E (%) per corruption, mean over severities",
+                "error_vs_severity.png": "Error E (%) against severity, mean over the corruptions (clean first)",
+                **{f"error_vs_{group}.png": f"Error E (%) under {VIEW_TITLES.get(group, group)} (clean first)"
+                   for group in self.extra_groups}}
