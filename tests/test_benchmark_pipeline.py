@@ -117,7 +117,8 @@ def test_the_report_states_the_times_and_keeps_them_in_json():
                     "rCE": None}}
     result = BenchmarkResult(models, dataset="demo", corruptions=["fog"], levels=[1],
                              timings={"corruption": 12.0, "inference": 40.0, "wall": 44.0})
-    assert "Time: corrupting 12.0 s, inference 40.0 s, wall 44.0 s, 1.10× the larger" in result.to_markdown()
+    assert ("making the corrupted images took 12.0 s and evaluating the models on all the images 40.0 s" in
+            result.to_markdown() and "the run took 44.0 s" in result.to_markdown())
     again = BenchmarkResult.from_dict(result.to_dict())
     assert again.timings == result.timings
     assert "Time:" not in BenchmarkResult(models, dataset="demo", corruptions=["fog"], levels=[1]).to_markdown()

@@ -153,7 +153,7 @@ def test_default_job_pretrained_resnets_on_the_embedded_cifar_sample(tmp_path):
     assert result.exit_code == 0, result.output
     report = json.loads((out / "results.json").read_text())
     assert list(report["models"]) == ["ResNet20", "ResNet20PP"] and report["baseline"] == "ResNet20"
-    assert report["images"] == 20 and "embedded CIFAR-10 sample" in report["dataset"]
+    assert report["images"] == 20 and "CIFAR-10 test images shipped with the package" in report["dataset"]
     for model in report["models"].values():
         assert model["clean_error"] < 40  # pretrained, not random (90% error)
         assert set(model["errors"]) == {"fog", "gaussian_noise"}
@@ -161,6 +161,6 @@ def test_default_job_pretrained_resnets_on_the_embedded_cifar_sample(tmp_path):
     assert "normalised by ResNet20" in (out / "report.md").read_text()
     times = report["timings"]  # measured in this run, stated in the report
     assert 0 < times["corruption"] <= times["wall"] and 0 < times["inference"] <= times["wall"]
-    assert f"Time: corrupting {times['corruption']:.1f} s, inference {times['inference']:.1f} s" in (
+    assert f"images took {times['corruption']:.1f} s and evaluating the models on all the images {times['inference']:.1f} s" in (
         out / "report.md").read_text()
     assert sorted(p.name for p in out.glob("*.png")) == ["error_per_corruption.png", "error_vs_severity.png"]

@@ -69,7 +69,7 @@ def test_benchmark_result_units_and_tables(tmp_path):
     markdown = result.to_markdown()
     assert "| fog | 22.50 | 24.50 |" in markdown and "a note" in markdown
     assert "mCE (plain = 100)" in markdown and result.models["plain"]["mCE"] == pytest.approx(100)
-    assert result.verdict().startswith("On the corruptions of CIFAR-10-C, plain had the lowest mean error: 36.25%")
+    assert result.verdict().startswith("On the 19 corruptions, plain had the lowest mean error: 36.25%")
     loaded = BenchmarkResult.load(result.save(tmp_path / "bench"))
     assert loaded.models["pp"]["errors"]["fog"] == {1: 17.0, 5: 32.0}  # level keys are numbers again
     assert sorted(p.name for p in (tmp_path / "bench").glob("*.png")) == ["error_per_corruption.png",

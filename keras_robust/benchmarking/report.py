@@ -3,7 +3,7 @@
 from keras_robust.results import Result, csv_text, markdown_table
 
 VIEW_TITLES = {
-    "corruptions": "the corruptions of CIFAR-10-C",
+    "corruptions": "the 19 corruptions",
     "gaussian_noise_variance": "Gaussian noise (Fig. 4)",
     "contrast_poisson": "contrast + Poisson noise (Fig. 5)",
 }
@@ -150,15 +150,17 @@ class BenchmarkResult(Result):
         if not self.timings:
             return ""
         t = self.timings
-        ratio = t["wall"] / max(t["corruption"], t["inference"], 1e-9)
-        return (f"Time: corrupting {t['corruption']:.1f} s, inference {t['inference']:.1f} s, wall "
-                f"{t['wall']:.1f} s, {ratio:.2f}× the larger of the two (the sum when corrupting and inference "
-                "take turns; loading the data and models and drawing the figures not included).")
+        return (f"Timing: making the corrupted images took {t['corruption']:.1f} s and evaluating the models on "
+                f"all the images {t['inference']:.1f} s; the two overlap (the next copy is corrupted while the "
+                f"models evaluate the last), and the run took {t['wall']:.1f} s from the first corrupted image to "
+                "the last prediction (loading the data and models and drawing the figures not counted).")
 
     def to_markdown(self):
         """The report: Table-2 and Table-3 style tables, the notes, level tables and the verdict."""
-        parts = [f"# Robustness benchmark\n\nData: {self.dataset}, {self.images} images; corruptions of the "
-                 f"{self.preset!r} preset at severities {self.levels}; seed {self.seed}. Errors E in %.",
+        preset = {"cifar": "CIFAR-10-C's", "imagenet": "ImageNet-C's"}.get(self.preset, repr(self.preset))
+        parts = [f"# Robustness benchmark\n\nImages: {self.images} of {self.dataset}. Their corrupted copies were "
+                 f"made here with {preset} generator parameters at severities {self.levels} (seed {self.seed}). "
+                 "Every number is an error E in %.",
                  "## Error E (%) per corruption, mean over severities\n\n" + self.corruption_table(),
                  "## Summary\n\n" + self.summary_table(), *self.notes]
         for group in self.extra_groups:

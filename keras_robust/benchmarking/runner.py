@@ -126,9 +126,9 @@ def _plan(models, dataset, *, weights, split, limit, seed, data_dir, download, t
         count = len(labels) if limit is None and models is not None else limit or SAMPLE_LIMIT
         _subset(images, labels, count, seed)  # checks `limit`
         images, labels = images[:count], labels[:count]  # the classes take turns: any first 10k hold k of each
-        description = ("embedded CIFAR-10 sample, its first images (of 1,000 CIFAR-10 test images, "
-                       "100 per class, from the JPEG copy of the test set: JPEG-compressed once, so errors are "
-                       "higher than on the PNG originals and not comparable with published ones)")
+        description = ("the 1,000 CIFAR-10 test images shipped with the package (the first ones, equally many per "
+                       "class; taken from a JPEG copy of the test set, so errors are higher than on the PNG "
+                       "originals and not comparable with published ones)")
         specs = SAMPLE_MODELS if models is None else models
         baseline = SAMPLE_MODELS[0] if models is None else None
         return images, labels, load_models(specs, weights, seed), description, [], baseline
