@@ -300,7 +300,7 @@ def test_cli_trains_resumes_and_finishes(mnist, tmp_path):
 
 def test_cli_errors_are_one_line(tmp_path):
     result = invoke("train", "--model", "NoSuchNet", "--dataset", "mnist")
-    assert result.exit_code == 1 and "Unknown model 'NoSuchNet'" in result.output and "ResNet20" in result.output
+    assert result.exit_code == 2 and "unknown model 'NoSuchNet'" in result.output and "ResNet20" in result.output
     result = invoke("train", "--model", "ResNet20", "--dataset", "cifar10", "--data-dir", tmp_path, "--output", tmp_path / "r")
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "is not prepared" in result.output and "--download" in result.output
