@@ -142,4 +142,7 @@ class Result:
             data = json.loads(file.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
             raise ValueError(f"{file} is not a JSON file written by {cls.__name__}.save: {error}") from None
-        return cls.from_dict(data)
+        try:
+            return cls.from_dict(data)
+        except (ValueError, TypeError, KeyError, AttributeError) as error:  # the file's content, not a bug here
+            raise ValueError(f"{file} is not a {cls.__name__} written by save: {error}") from error

@@ -517,3 +517,21 @@ def test_train_refuses_grey_images_for_an_rgb_builder(sandbox):
     _npz(sandbox.work / "grey.npz", np.zeros((8, 32, 32, 1), "uint8"), np.arange(8) % 2)
     sandbox(*TRAIN[:2], "ResNet20", *TRAIN[3:], "--dataset", "grey.npz", output=sandbox.work / "run",
             says=["3 channel(s)", "Received: input_shape=(32, 32, 1)"])
+
+
+@pytest.mark.parametrize("content,says", [
+    ('{"a": 1}', "expected a JSON object with 'baseline' and 'scores'"),
+    ("[1, 2]", "expected a JSON object"),
+    ('{"baseline": 0.5, "scores": 7}', "'scores' must map layer names to lists of numbers"),
+    ('{"baseline": 0.5, "scores": {"conv1": "x"}}', "'scores' must map layer names to lists of numbers"),
+    ('{"baseline": 0.5, "scores": {"conv1": [1, "b"]}}', "'scores' must map layer names to lists of numbers"),
+    ('{"baseline": "high", "scores": {"conv1": [1, 2]}}', "'baseline' must be a number"),
+    ('{"baseline": 0.5, "scores": {}, "points": 3}', "'points' must be an object"),
+    ("{not json", "is not a JSON file"),
+])
+def test_a_malformed_ranking_is_refused_with_the_files_name(sandbox, content, says):
+    (sandbox.work / "ranking.json").write_text(content)
+    sandbox("deepcorrect", "--model", "ResNet20", "--ranking", "ranking.json", "--dataset", "images.npz",
+            "--distortion", "awgn", "--output", "out.keras", output=sandbox.work / "out.keras",
+            says=["ranking.json", says])
+    assert not (sandbox.work / "out.keras").exists()

@@ -71,8 +71,18 @@ class FilterRanking(Result):
                 "Not a filter ranking: expected a JSON object with 'baseline' and 'scores'. Received keys: "
                 f"{list(data)[:5] if isinstance(data, dict) else type(data).__name__}"
             )
-        scores = {k: np.asarray(v, dtype="float64") for k, v in data["scores"].items()}
-        return cls(float(data["baseline"]), scores, dict(data.get("points", {})))
+        scores, baseline = data["scores"], data["baseline"]
+        if not isinstance(scores, dict) or not all(
+                isinstance(v, list) and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
+                for v in scores.values()):
+            raise ValueError("Not a filter ranking: 'scores' must map layer names to lists of numbers. Received: "
+                             f"{type(scores).__name__ if not isinstance(scores, dict) else 'other values'}")
+        if not isinstance(baseline, (int, float)) or isinstance(baseline, bool):
+            raise ValueError(f"Not a filter ranking: 'baseline' must be a number. Received: {baseline!r}")
+        points = data.get("points", {})
+        if not isinstance(points, dict):
+            raise ValueError(f"Not a filter ranking: 'points' must be an object. Received: {type(points).__name__}")
+        return cls(float(baseline), {k: np.asarray(v, dtype="float64") for k, v in scores.items()}, dict(points))
 
 
 def _triplets(clean, distorted, labels):
