@@ -6,6 +6,7 @@ The full check (sdist and wheel built, the wheel installed into a fresh virtual 
 
 import ast
 import importlib.metadata
+import os
 import re
 import shutil
 import subprocess
@@ -94,6 +95,14 @@ def test_ci_runs_the_tests_and_the_wheel_check():
     assert "-e " not in script and "--editable" not in script and "system-site-packages" not in script
 
 
+def _make_plan(target, folder):
+    """What `make -n target` would run, the same whether or not the tests themselves run under make (CI's
+    `make test` passes MAKELEVEL and MAKEFLAGS down, which adds 'Entering directory' lines)."""
+    env = {key: value for key, value in os.environ.items() if key not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
+    command = ["make", "--no-print-directory", "-n", target]
+    return subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, check=True).stdout
+
+
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 def test_make_reinstalls_when_pyproject_changes_even_back_to_an_earlier_content(tmp_path):
     for name in ("Makefile", "pyproject.toml"):
@@ -102,8 +111,7 @@ def test_make_reinstalls_when_pyproject_changes_even_back_to_an_earlier_content(
     venv.mkdir()
 
     def plan():
-        out = subprocess.run(["make", "-n", "install"], cwd=tmp_path, capture_output=True, text=True, check=True)
-        return out.stdout
+        return _make_plan("install", tmp_path)
 
     def install():  # what the recipe leaves behind, without installing anything
         stamp = re.search(r"touch (\S+)", plan()).group(1)
@@ -171,7 +179,7 @@ def test_cli_benchmark_says_before_the_work_that_figures_will_be_skipped(tmp_pat
 def test_make_demo_installs_only_the_package_and_reruns_over_its_own_report(tmp_path):
     for name in ("Makefile", "pyproject.toml"):
         shutil.copy(ROOT / name, tmp_path / name)
-    plan = subprocess.run(["make", "-n", "demo"], cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    plan = _make_plan("demo", tmp_path)
     installs = [line for line in plan.splitlines() if "pip install" in line and "--upgrade pip" not in line]
     assert installs == [".venv/bin/python -m pip install --quiet -e ."]  # no test or docs extras
     assert plan.splitlines()[-1] == ".venv/bin/robust-cli benchmark --overwrite"
