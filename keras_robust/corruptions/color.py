@@ -18,6 +18,11 @@ TRUNCATION_SLACK = 1e-3  # float round-off must not turn 100.0 into 99 when trun
 _LEVELS = np.arange(256)
 
 
+def unit(pixels):
+    """uint8 pixels as float32 values in ``[0, 1]``."""
+    return np.divide(pixels, np.float32(255), dtype=np.float32)
+
+
 def luma(images):
     """Grey level ``(N, H, W, 1)`` of RGB images."""
     return images @ LUMA[:, None]

@@ -7,8 +7,44 @@ import numpy as np
 from scipy import ndimage
 
 _SEPARABLE_TAPS = 64  # wider Gaussian kernels run as matrix products, faster than per-image filtering
+# pixel values of a band of rows of one large image (see `band_rows`): float32 temporaries of 8 MB
+BAND_VALUES = 1 << 21
 # scipy's border modes as OpenCV's
 _BORDERS = {"nearest": cv2.BORDER_REPLICATE, "reflect": cv2.BORDER_REFLECT, "mirror": cv2.BORDER_REFLECT_101}
+
+
+def band_rows(images):
+    """Rows per band of `in_row_bands` for a batch ``(N, H, W, C)``: about `BAND_VALUES` values for one image,
+    every row for several (the callers' chunks of several images are small already)."""
+    n, h, w, c = images.shape
+    return h if n > 1 else max(1, BAND_VALUES // (w * c))
+
+
+def in_row_bands(function, images, out, *, halo, rows):
+    """``out = function(images)`` computed on bands of ``rows`` rows, each with ``halo`` rows of context above and
+    below (fewer at the image's edges, where the band's edge is the image's own).
+
+    A filter that reads at most ``halo`` rows away gives every row the same inputs, borders included, as on the whole
+    image: the same result in a fraction of the memory. ``function`` maps ``(N, h, W, C)`` to ``(N, h, W, C')``.
+
+    Args:
+        function: the per-band computation.
+        images: array ``(N, H, W, C)``.
+        out: array ``(N, H, W, C')`` receiving the result (returned).
+        halo: rows of context ``function`` needs on each side.
+        rows: rows per band (all ``H`` rows: one call on the whole batch).
+    """
+    h = images.shape[1]
+    for first in range(0, h, rows):
+        last = min(first + rows, h)
+        top, bottom = max(first - halo, 0), min(last + halo, h)
+        out[:, first:last] = function(images[:, top:bottom])[:, first - top : last - top]
+    return out
+
+
+def gaussian_radius(sigma, truncate=4.0):
+    """Taps on each side of scipy's (and `gaussian_blur`'s) Gaussian kernel."""
+    return int(truncate * sigma + 0.5)
 
 
 def gaussian_blur(images, sigma, *, mode="nearest", truncate=4.0):
@@ -22,7 +58,7 @@ def gaussian_blur(images, sigma, *, mode="nearest", truncate=4.0):
         return images
     images = np.asarray(images, np.float32)
     _, h, w = images.shape[:3]
-    radius = int(truncate * sigma + 0.5)
+    radius = gaussian_radius(sigma, truncate)
     if 2 * radius + 1 > _SEPARABLE_TAPS or radius >= min(h, w):
         rows = _gaussian_matrix(h, float(sigma), mode, truncate)
         cols = _gaussian_matrix(w, float(sigma), mode, truncate)

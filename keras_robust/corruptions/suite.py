@@ -8,11 +8,14 @@ from typing import NamedTuple
 
 import numpy as np
 
-from keras_robust.corruptions import blur, color, digital, noise, spatter, weather
+from keras_robust.corruptions import blur, color, digital, filters, noise, spatter, weather
 from keras_robust.corruptions.parameters import FROST_TEXTURE_SCALE, PRESETS, SUBSETS
 
 # pixel values per chunk of images: float32 temporaries of 8 MB, and enough chunks to keep all cores busy
 _CHUNK_VALUES = 1 << 21
+# pixels per image (1024 × 1024) of the corruptions that see the whole image at once in memory growing to tens of
+# times its size (zoom blur's operator: hundreds); the others take images of any size in bands of rows
+MAX_WHOLE_IMAGE_PIXELS = 1 << 20
 
 
 class _Corruption(NamedTuple):
@@ -22,28 +25,41 @@ class _Corruption(NamedTuple):
     # chunks on the helper threads too; the cheap table and resampling passes run faster on the calling thread alone
     # (their OpenCV calls use OpenCV's own threads), measured on 2 cores
     threaded: bool = True
+    # rows of context a band of rows needs, from the parameters: one large image runs in bands of rows
+    # (`filters.in_row_bands`, the same bytes in a fraction of the memory); None: the whole image at once
+    halo: object = None
+    # sees the whole image at once in memory of many times its size: refused above MAX_WHOLE_IMAGE_PIXELS
+    capped: bool = False
+
+
+def _pixelwise(params):
+    return 0
+
+
+def _disk_halo(params):
+    return filters.disk_kernel(*params).shape[0] // 2
 
 
 _CORRUPTIONS = {
-    "gaussian_noise": _Corruption(noise.gaussian_noise),
-    "shot_noise": _Corruption(noise.shot_noise, on_uint8=True),
-    "impulse_noise": _Corruption(noise.impulse_noise, on_uint8=True),
-    "speckle_noise": _Corruption(noise.speckle_noise),
-    "defocus_blur": _Corruption(blur.defocus_blur),
-    "glass_blur": _Corruption(blur.glass_blur),
-    "motion_blur": _Corruption(blur.motion_blur),
-    "zoom_blur": _Corruption(blur.zoom_blur),
-    "gaussian_blur": _Corruption(blur.gaussian_blur),
-    "snow": _Corruption(weather.snow, needs_colour=True),
-    "frost": _Corruption(weather.frost, needs_colour=True),
-    "fog": _Corruption(weather.fog),
-    "spatter": _Corruption(spatter.spatter, needs_colour=True),
-    "brightness": _Corruption(weather.brightness, on_uint8=True, needs_colour=True),
+    "gaussian_noise": _Corruption(noise.gaussian_noise, halo=_pixelwise),
+    "shot_noise": _Corruption(noise.shot_noise, on_uint8=True, halo=_pixelwise),
+    "impulse_noise": _Corruption(noise.impulse_noise, on_uint8=True, halo=_pixelwise),
+    "speckle_noise": _Corruption(noise.speckle_noise, halo=_pixelwise),
+    "defocus_blur": _Corruption(blur.defocus_blur, halo=_disk_halo),
+    "glass_blur": _Corruption(blur.glass_blur, on_uint8=True),  # in bands of its own
+    "motion_blur": _Corruption(blur.motion_blur, capped=True),
+    "zoom_blur": _Corruption(blur.zoom_blur, capped=True),
+    "gaussian_blur": _Corruption(blur.gaussian_blur, halo=filters.gaussian_radius),
+    "snow": _Corruption(weather.snow, needs_colour=True, capped=True),
+    "frost": _Corruption(weather.frost, needs_colour=True, capped=True),
+    "fog": _Corruption(weather.fog, capped=True),
+    "spatter": _Corruption(spatter.spatter, needs_colour=True, capped=True),
+    "brightness": _Corruption(weather.brightness, on_uint8=True, needs_colour=True, halo=_pixelwise),
     "contrast": _Corruption(digital.contrast, on_uint8=True),
-    "elastic_transform": _Corruption(digital.elastic_transform),
+    "elastic_transform": _Corruption(digital.elastic_transform, capped=True),
     "pixelate": _Corruption(digital.pixelate, on_uint8=True, threaded=False),
     "jpeg_compression": _Corruption(digital.jpeg_compression, on_uint8=True),
-    "saturate": _Corruption(digital.saturate, on_uint8=True, needs_colour=True),
+    "saturate": _Corruption(digital.saturate, on_uint8=True, needs_colour=True, halo=_pixelwise),
 }
 
 
@@ -100,13 +116,19 @@ def corrupt(images, name, severity, *, preset="cifar", seed=0):
     function = corruption.function
     if name == "frost":
         function = functools.partial(function, texture_scale=FROST_TEXTURE_SCALE[preset])
-    grey = images.shape[-1] == 1 and corruption.needs_colour
-    if grey:
-        images = np.repeat(images, 3, axis=-1)
     n, h, w, c = images.shape
-    out = np.empty(images.shape[:3] + (1 if grey else c,), np.uint8)
-    # chunks of equal size (at most _CHUNK_VALUES values), so the threads finish together
-    step = -(-n // -(-n * h * w * c // _CHUNK_VALUES))
+    if corruption.capped and h * w > MAX_WHOLE_IMAGE_PIXELS:
+        raise ValueError(
+            f"{name} works on the whole image at once, in memory of tens of times its size: it takes images of at "
+            f"most {MAX_WHOLE_IMAGE_PIXELS} pixels. Received: shape={images.shape} ({h * w} pixels per image); "
+            f"accepted: H × W <= {MAX_WHOLE_IMAGE_PIXELS} for {', '.join(_capped())} (resize the images first); "
+            "the other corruptions take any size."
+        )
+    grey = c == 1 and corruption.needs_colour  # corrupted as grey RGB, returned as luma
+    out = np.empty(images.shape, np.uint8)
+    # chunks of equal size (at most _CHUNK_VALUES values, counting the RGB copy of grey images), so the threads
+    # finish together
+    step = -(-n // -(-n * h * w * (3 if grey else c) // _CHUNK_VALUES))
     starts = range(0, n, step)
     # one random stream per chunk, fixed by the seed and the chunking alone: the bytes do not depend on the threads
     try:
@@ -114,19 +136,22 @@ def corrupt(images, name, severity, *, preset="cifar", seed=0):
     except (TypeError, ValueError):
         raise ValueError(f"`seed` must be a non-negative integer. Received: seed={seed!r}") from None
 
-    def corrupt_chunk(start, rng):
-        chunk = images[start : start + step]
+    def corrupt_pixels(pixels, rng):
+        if grey:
+            pixels = np.repeat(pixels, 3, axis=-1)
         if corruption.on_uint8:
-            result = function(chunk, params, rng)
-            if grey:
-                result = color.truncate(color.luma(result.astype(np.float32) / 255))
-        else:
-            result = function(np.divide(chunk, np.float32(255), dtype=np.float32), params, rng)
-            if grey:
-                result = color.luma(np.clip(result, 0, 1))
-            out[start : start + step] = color.truncate(result)
-            return
-        out[start : start + step] = result
+            result = function(pixels, params, rng)
+            return color.truncate(color.luma(result.astype(np.float32) / 255)) if grey else result
+        result = function(color.unit(pixels), params, rng)
+        return color.truncate(color.luma(np.clip(result, 0, 1)) if grey else result)
+
+    def corrupt_chunk(start, rng):
+        chunk, target = images[start : start + step], out[start : start + step]
+        if corruption.halo is None:
+            target[...] = corrupt_pixels(chunk, rng)
+        else:  # bands of one large image share its stream, drawn in order
+            filters.in_row_bands(functools.partial(corrupt_pixels, rng=rng), chunk, target,
+                                 halo=corruption.halo(params), rows=filters.band_rows(chunk))
 
     _run_chunks(corrupt_chunk, list(zip(starts, streams)), threaded=corruption.threaded)
     return out
@@ -163,6 +188,10 @@ def _helper_threads():
     """One pool for the process, one thread per core beside the caller's (TensorFlow sets up every new thread)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return ThreadPoolExecutor(max(cores - 1, 1), thread_name_prefix="keras_robust_corrupt"), cores - 1
+
+
+def _capped():
+    return [name for name, corruption in _CORRUPTIONS.items() if corruption.capped]
 
 
 def _check_images(images):
