@@ -147,7 +147,9 @@ def fit(
     Every epoch writes into `output_dir`: `checkpoint.npz` (model and
     optimizer variables, next epoch, best score; what a resume needs),
     `last.keras`, `best.keras` (best validation accuracy, or training accuracy
-    without validation data) and a row of `log.csv`. Killed at any moment, a
+    without validation data) and a row of `log.csv`; a new run writes its
+    `checkpoint.npz` of epoch 0 first, so its folder is never one of run files
+    without a checkpoint. Killed at any moment, a
     run loses at most the epoch in progress: calling `fit` again with the
     same arguments continues from the last finished epoch with the same
     weights, optimizer state and data order as the uninterrupted run. Every
@@ -223,6 +225,12 @@ def fit(
             model.optimizer.build(model.trainable_variables)
             checkpoint.restore_variables(model.variables, state["model"], "model")
             checkpoint.restore_variables(model.optimizer.variables, state["optimizer"], "optimizer")
+        else:
+            # the run's checkpoint before its first epoch: a run killed while writing the first epoch's files is
+            # this run's to resume (from epoch 0), never a folder of run files without a checkpoint
+            model.optimizer.build(model.trainable_variables)  # on every worker: variables are created together
+            if is_chief(strategy.cluster_resolver):
+                checkpoint.save_state(output_dir, model, model.optimizer, epoch=0, best=-np.inf, config=config)
 
     rows = [row for row in checkpoint.read_log(output_dir) if row["epoch"] < start_epoch] if state else []
     monitor = "val_accuracy" if validation is not None else "accuracy"
