@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from keras_robust.datasets import CIFAR10_CLASSES, load_cifar10_jpeg, load_cifar10_sample
+from keras_robust.datasets import image_source
 from keras_robust.datasets.cifar10_sample import SAMPLE_FILE
 
 
@@ -31,7 +32,13 @@ def test_sample_images_are_the_test_images_they_name(shared_data):
     np.testing.assert_array_equal(sample_labels, labels[index])
 
 
-def test_released_cifar10_c_through_tfds_mock_data():
+@pytest.fixture
+def mock_network(monkeypatch):
+    """tfds' mock data stands in for the network: the offline check would refuse before tfds' mocked download."""
+    monkeypatch.setattr(image_source, "check_network", lambda name: None)
+
+
+def test_released_cifar10_c_through_tfds_mock_data(mock_network):
     tfds = pytest.importorskip("tensorflow_datasets")
     from keras_robust.datasets import released_corruptions
 
@@ -59,7 +66,7 @@ def test_released_sets_are_named_and_not_downloaded_silently(tmp_path):
         released_corruptions("cifar10_corrupted").load("fog", 1, data_dir=str(tmp_path))
 
 
-def test_robust_cli_benchmark_on_released_cifar10_c_with_tfds_mock_data(tmp_path):
+def test_robust_cli_benchmark_on_released_cifar10_c_with_tfds_mock_data(tmp_path, mock_network):
     tfds = pytest.importorskip("tensorflow_datasets")
     from click.testing import CliRunner
 
@@ -90,3 +97,34 @@ def test_released_task_labels_are_used_for_its_images():
     results = evaluation.evaluate({"m": predict_class_one}, np.zeros((2, 2, 2, 3), "uint8"), np.array([0, 0]),
                                   [Released()])
     assert results["m"]["clean_error"] == 100.0 and results["m"]["errors"]["fog"][5] == 25.0
+
+
+def _no_name_resolves(monkeypatch):
+    import socket
+
+    def refuse(host, *args, **kwargs):
+        raise socket.gaierror(-2, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    for variable in image_source.PROXY_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+
+
+def test_download_without_network_is_refused_at_once_naming_the_dataset(monkeypatch, tmp_path):
+    _no_name_resolves(monkeypatch)
+    with pytest.raises(FileNotFoundError, match=r"'mnist': no network .*--data-dir"):
+        image_source.prepared_builder("mnist", tmp_path, download=True)
+    assert not any(tmp_path.rglob("*.tfrecord*"))  # nothing fetched, nothing half-prepared
+    from keras_robust.transfer.sources import TfdsSource
+
+    with pytest.raises(FileNotFoundError, match="'caltech101': no network"):
+        TfdsSource("caltech101", tmp_path, download=True)
+
+
+def test_behind_a_proxy_the_network_is_not_judged_by_name_resolution(monkeypatch):
+    _no_name_resolves(monkeypatch)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    image_source.check_network("mnist")  # no refusal: the proxy resolves names
+    monkeypatch.delenv("HTTPS_PROXY")
+    with pytest.raises(FileNotFoundError, match="no network"):
+        image_source.check_network("mnist")

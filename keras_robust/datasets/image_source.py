@@ -85,6 +85,9 @@ def load_npz(path):
             raise
         reason = "it holds pickled objects" if "pickle" in str(error) else type(error).__name__
         raise ValueError(f"{path} is not a readable .npz file ({reason}). Accepted: {ACCEPTED}.") from None
+    except MemoryError as error:  # a header claiming more than the machine holds: refused before any allocation
+        raise ValueError(f"{path} holds an array larger than this machine's memory ({error}): a forged or damaged "
+                         f"file, or more images than fit. Accepted: {ACCEPTED} whose arrays fit in memory.") from None
     if not {"images", "labels"} <= set(files):
         raise ValueError(f"{path} must hold arrays 'images' and 'labels'. Received arrays: {files}")
     if images.ndim == 3:
@@ -101,6 +104,33 @@ def load_npz(path):
     if class_names is None:
         class_names = [str(i) for i in range(int(labels.max()) + 1)]
     return LabeledImages(images, labels, class_names)
+
+
+TFDS_HOST = "storage.googleapis.com"  # tfds looks for every dataset in its bucket there before its own URLs
+PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+
+
+def check_network(name):
+    """Refuse a download at once on a machine without network.
+
+    tfds retries each failed request with backoff, so offline its download
+    fails only after minutes; a host name that does not resolve says the same
+    in milliseconds. Behind a proxy the names resolve there, so nothing is
+    checked.
+    """
+    import os
+    import socket
+
+    if any(os.environ.get(variable) for variable in PROXY_VARIABLES):
+        return
+    try:
+        socket.getaddrinfo(TFDS_HOST, 443)
+    except OSError as error:
+        raise FileNotFoundError(
+            f"Could not download tfds dataset {name!r}: no network ({TFDS_HOST}, where tfds fetches datasets, does "
+            f"not resolve: {error}). Supply it with --data-dir DIR (a tfds data folder where it was prepared) or "
+            f"pass a local folder, archive or .npz file."
+        ) from None
 
 
 def prepared_builder(name, data_dir=None, download=False):
@@ -125,6 +155,7 @@ def prepared_builder(name, data_dir=None, download=False):
                 f"prepared), prepare it once where there is network (--download), or pass a local copy: "
                 f"a folder of class sub-folders, an archive or an .npz file."
             )
+        check_network(name)
         try:
             builder.download_and_prepare()
         except Exception as error:

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from keras_robust.datasets import load_images, load_mnist_test
+from keras_robust.datasets.image_source import prepared_builder
 from keras_robust.image_files import IMAGE_SUFFIXES, decode_image_file
 from keras_robust.transfer.cache import fingerprint
 from keras_robust.transfer.features import fit_images
@@ -92,8 +93,10 @@ class TfdsSource:
     def __init__(self, name, data_dir=None, split="train+test", download=False):
         import tensorflow_datasets as tfds
 
+        if download:  # fetched and prepared once here, offline refused at once
+            prepared_builder(name, data_dir, download=True)
         self.name = name
-        self._options = {"split": split, "data_dir": data_dir, "download": download, "shuffle_files": False}
+        self._options = {"split": split, "data_dir": data_dir, "download": False, "shuffle_files": False}
         labels, info = self._load(decoders={"image": tfds.decode.SkipDecoding()}, with_info=True)
         self.labels = np.fromiter((ex["label"] for ex in tfds.as_numpy(labels)), dtype="int64")
         self.class_names = list(info.features["label"].names)
