@@ -164,3 +164,18 @@ def test_default_job_pretrained_resnets_on_the_embedded_cifar_sample(tmp_path):
     assert f"images took {times['corruption']:.1f} s and evaluating the models on all the images {times['inference']:.1f} s" in (
         out / "report.md").read_text()
     assert sorted(p.name for p in out.glob("*.png")) == ["error_per_corruption.png", "error_vs_severity.png"]
+
+
+def test_each_dataset_has_its_own_default_output_folder(tmp_path, tiny_npz, monkeypatch):
+    from keras_robust.cli.benchmark import default_output
+
+    assert default_output(None) == "robust-benchmark"
+    assert default_output("mnist") == "robust-benchmark-mnist"
+    assert default_output("cifar10-jpeg/test.tar.gz") == "robust-benchmark-cifar10-jpeg-test"
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "robust-benchmark").mkdir()  # another job's folder: left alone
+    result = invoke("benchmark", "--dataset", tiny_npz, "--model", "LeNetA", *FEW,
+                    "--no-figures", "--quiet")
+    assert result.exit_code == 0, result.output
+    written = tmp_path / default_output(str(tiny_npz))
+    assert (written / "results.json").is_file() and not any((tmp_path / "robust-benchmark").iterdir())

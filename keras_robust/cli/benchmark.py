@@ -1,8 +1,26 @@
 """`robust-cli benchmark`: models on clean and corrupted data, Table-2/3-style results."""
 
+import re
+from pathlib import Path
+
 import click
 
 from keras_robust.cli import options
+
+
+DEFAULT_OUTPUT = "robust-benchmark"
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip", ".npz")
+
+
+def default_output(dataset):
+    """`robust-benchmark`, or `robust-benchmark-DATASET` (a path's last two parts): benchmarks of different data
+    do not meet in one folder."""
+    if dataset is None:
+        return DEFAULT_OUTPUT
+    name = "-".join(Path(str(dataset)).parts[-2:])
+    for suffix in ARCHIVE_SUFFIXES:
+        name = name.removesuffix(suffix)
+    return f"{DEFAULT_OUTPUT}-" + (re.sub(r"[^\w.]+", "-", name).strip("-.") or "dataset")
 
 
 @click.command()
@@ -35,8 +53,8 @@ from keras_robust.cli import options
               help="MNIST LeNet experiment: initial SGD learning rate (the paper's 0.1 is unstable in this short run).")
 @options.seed_option()
 @click.option("--batch-size", type=click.IntRange(min=1), default=256, show_default=True)
-@options.output_option(default="robust-benchmark",
-                       help="Folder for results.json, results.csv, report.md and the PNG figures.")
+@options.output_option(help="Folder for results.json, results.csv, report.md and the PNG figures. [default: "
+                            f"{DEFAULT_OUTPUT}; with --dataset, {DEFAULT_OUTPUT}-DATASET]")
 @options.overwrite_option()
 @click.option("--figures/--no-figures", default=True, show_default=True, help="Draw PNG figures (needs matplotlib).")
 @options.quiet_option()
@@ -54,6 +72,7 @@ def benchmark(dataset, split, data_dir, download, models, weights, limit, corrup
     from keras_robust.benchmarking import benchmark as run
     from keras_robust.benchmarking.figures import missing
 
+    output = output or default_output(dataset)
     options.refuse_existing(output, overwrite, inputs=[dataset, data_dir, *models, weights])
     skipped = figures and missing()  # found before the evaluation; the rest of the output is still written
     if skipped:
