@@ -140,8 +140,9 @@ class Result:
                                     "holding results.json.")
         try:
             data = json.loads(file.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise ValueError(f"{file} is not a JSON file written by {cls.__name__}.save: {error}") from None
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:  # RecursionError: nested too deep
+            raise ValueError(f"{file} is not a JSON file written by {cls.__name__}.save: "
+                             f"{error or type(error).__name__}") from None
         try:
             return cls.from_dict(data)
         except (ValueError, TypeError, KeyError, AttributeError) as error:  # the file's content, not a bug here

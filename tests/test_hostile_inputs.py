@@ -1,5 +1,6 @@
-"""Hostile and faulty inputs through the API and `robust-cli` (issue 15): refused with a one-line message naming what
-was received, no traceback, and nothing outside the output touched. Every hostile file is built here, small."""
+"""Hostile and faulty inputs through the API and `robust-cli` (issues 15 and 30): refused with a one-line message
+naming what was received, no traceback, and nothing outside the output touched. Every hostile file is built here,
+small."""
 
 import json
 import os
@@ -506,6 +507,8 @@ def test_the_error_net_shows_user_errors_in_one_line_and_keeps_bugs(monkeypatch,
         assert isinstance(result.exception, TypeError)
 
 
+# --- wrong shapes and malformed rankings -------------------------------------------------------------------------
+
 def test_a_grey_input_shape_is_refused_by_an_rgb_builder():
     from keras_robust.applications import ResNet20
 
@@ -535,3 +538,208 @@ def test_a_malformed_ranking_is_refused_with_the_files_name(sandbox, content, sa
             "--distortion", "awgn", "--output", "out.keras", output=sandbox.work / "out.keras",
             says=["ranking.json", says])
     assert not (sandbox.work / "out.keras").exists()
+
+
+# --- resource bounds: no input takes the machine down (issue 30) --------------------------------------------------
+
+def _capped():
+    from keras_robust.corruptions import suite
+
+    return [name for name, corruption in suite._CORRUPTIONS.items() if corruption.capped]
+
+
+@pytest.mark.parametrize("name", _capped())
+def test_whole_image_corruptions_refuse_images_above_their_limit(sandbox, name):
+    from keras_robust.corruptions.suite import MAX_WHOLE_IMAGE_PIXELS
+
+    _npz(sandbox.work / "large.npz", np.zeros((1, 1025, 1024, 3), "uint8"), [0])
+    sandbox("corrupt", "--dataset", "large.npz", "--corruptions", name, "--levels", "1", "--quiet", "-o", "out",
+            says=[name, "Received: shape=(1, 1025, 1024, 3) (1049600 pixels per image)",
+                  f"H × W <= {MAX_WHOLE_IMAGE_PIXELS}"])
+    assert not (sandbox.work / "out").exists()
+
+
+def _npy_claiming(shape):
+    """An .npy header claiming `shape` (uint8) over 100 bytes of data: a memory bomb for a reader that trusts it."""
+    import struct
+
+    header = f"{{'descr': '|u1', 'fortran_order': False, 'shape': {shape}, }}"
+    header += " " * (63 - (10 + len(header)) % 64) + "\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() + bytes(100)
+
+
+@pytest.mark.parametrize("command", ["corrupt", "benchmark"])
+def test_an_npz_whose_header_claims_terabytes_is_refused_naming_the_file(sandbox, command):
+    labels = __import__("io").BytesIO()
+    np.save(labels, np.arange(4))
+    _keras_zip(sandbox.work / "bomb.npz", {"images.npy": _npy_claiming((100_000, 1000, 1000, 3)),
+                                           "labels.npy": labels.getvalue()})
+    args = {"corrupt": [*CORRUPT, "--output", "out"], "benchmark": BENCH}[command]
+    sandbox(*args, "--dataset", "bomb.npz", says=["bomb.npz", "larger than this machine's memory"])
+    assert not (sandbox.work / "out").exists()
+
+
+@pytest.mark.parametrize("distortion,level,says", [
+    ("awgn", "1e9", "`sigma` must be a finite number in [0, 255]. Received: sigma=1000000000.0"),
+    ("awgn", "inf", "Received: sigma=inf"),
+    ("gaussian_blur", "1e9", "for images of 32×32 pixels. Received: sigma=1000000000.0"),
+])
+def test_rank_refuses_distortion_levels_that_would_exhaust_the_machine(sandbox, tiny_keras, distortion, level, says):
+    sandbox("rank", "--model", tiny_keras, "--dataset", "images.npz", "--distortion", distortion, "--levels", level,
+            "-o", "r.json", says=[says])
+    assert not (sandbox.work / "r.json").exists()
+
+
+# --- malformed files each command reads: refused with the file's name, nothing written (issue 30) -----------------
+
+@pytest.mark.parametrize("content,says", [
+    ("[" * 100_000, "is not a JSON file"),  # nested past Python's recursion limit
+    (b"\xff\xfe\x00binary", "is not a JSON file"),
+    ("", "is not a JSON file"),
+    ("null", "expected a JSON object"),
+    ('{"baseline": 0.5, "scores": {"conv1": [NaN, 1]}}', "lists of numbers (finite, one per filter)"),
+    ('{"baseline": 0.5, "scores": {"conv1": [1e400]}}', "lists of numbers (finite, one per filter)"),
+    ('{"baseline": 0.5, "scores": {"conv1": []}}', "lists of numbers (finite, one per filter)"),
+    ('{"baseline": Infinity, "scores": {"conv1": [1]}}', "'baseline' must be a number (finite)"),
+])
+def test_a_hostile_ranking_is_refused_with_the_files_name(sandbox, content, says):
+    path = sandbox.work / "ranking.json"
+    path.write_bytes(content) if isinstance(content, bytes) else path.write_text(content)
+    sandbox("deepcorrect", "--model", "ResNet20", "--ranking", "ranking.json", "--dataset", "images.npz",
+            "--distortion", "awgn", "--output", "out.keras", output=sandbox.work / "out.keras",
+            says=["ranking.json", says])
+    assert not (sandbox.work / "out.keras").exists()
+
+
+def _result_classes():
+    from keras_robust.benchmarking.report import BenchmarkResult
+    from keras_robust.deepcorrect import FilterRanking
+    from keras_robust.transfer.results import TransferResults
+
+    return {"benchmark": BenchmarkResult, "ranking": FilterRanking, "transfer": TransferResults}
+
+
+@pytest.mark.parametrize("content,says", [("[" * 100_000, "is not a JSON file"), ("[]", "written by save")])
+@pytest.mark.parametrize("kind", ["benchmark", "ranking", "transfer"])
+def test_malformed_result_files_are_refused_with_the_files_name(tmp_path, kind, content, says):
+    folder = tmp_path / "result"
+    folder.mkdir()
+    (folder / "results.json").write_text(content)
+    before = snapshot(tmp_path)
+    with pytest.raises(ValueError, match="results.json") as caught:
+        _result_classes()[kind].load(folder)
+    assert says in str(caught.value) and len(str(caught.value)) < 1000
+    assert snapshot(tmp_path) == before
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    """A finished one-epoch LeNetA run (checkpoint.npz, log.csv, last.keras, best.keras) and its data."""
+    folder = tmp_path_factory.mktemp("finished")
+    _npz(folder / "two.npz", np.random.default_rng(0).integers(0, 256, (8, 28, 28, 1), dtype=np.uint8),
+         np.arange(8) % 2)
+    result = CliRunner().invoke(cli, [*TRAIN[:-1], str(folder / "run"), "--seed", "0", "--dataset",
+                                      str(folder / "two.npz")])
+    assert result.exit_code == 0, result.output
+    return folder
+
+
+def _resume(sandbox, finished_run, says):
+    """The finished run copied into the sandbox, its file broken by the caller, then resumed: refused, untouched."""
+    sandbox(*TRAIN[:-1], "run", "--seed", "0", "--dataset", finished_run / "two.npz", says=says)
+
+
+@pytest.fixture
+def run_copy(sandbox, finished_run):
+    import shutil
+
+    shutil.copytree(finished_run / "run", sandbox.work / "run")
+    return sandbox.work / "run"
+
+
+@pytest.mark.parametrize("content,says", [
+    ("step,value\n1,2\n", "no 'epoch' column"),
+    ("epoch,loss\n0,oops\n", "not a training log"),
+    ("epoch,loss\n0\n", "not a training log"),  # a short row
+    ("epoch,loss\n0,1,2\n", "not a training log"),  # a long row
+    (b"\xff\xfe\x00\x01binary", "not a training log"),
+])
+def test_resuming_over_a_malformed_log_is_refused_with_its_name(sandbox, finished_run, run_copy, content, says):
+    log = run_copy / "log.csv"
+    log.write_bytes(content) if isinstance(content, bytes) else log.write_text(content)
+    _resume(sandbox, finished_run, says=["log.csv", says])
+
+
+def _checkpoint_arrays(path):
+    with np.load(path) as data:
+        return {key: data[key] for key in data.files}
+
+
+@pytest.mark.parametrize("damage,says", [
+    ("empty", "not a readable training checkpoint"),
+    ("truncated", "not a readable training checkpoint"),
+    ("pickled", "it holds pickled objects"),
+    ("no epoch", "not a readable training checkpoint"),
+    ("wrong shapes", "variables do not match"),
+    ("another run", "holds the checkpoint of another run"),
+])
+def test_resuming_from_a_malformed_checkpoint_is_refused_with_its_name(sandbox, finished_run, run_copy, damage, says):
+    path = run_copy / "checkpoint.npz"
+    arrays = _checkpoint_arrays(path)
+    if damage == "empty":
+        path.write_bytes(b"")
+    elif damage == "truncated":
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    elif damage == "pickled":
+        np.savez(path, **{**arrays, "epoch": np.array([{"evil": 1}], dtype=object)})
+    elif damage == "no epoch":
+        np.savez(path, **{key: value for key, value in arrays.items() if key != "epoch"})
+    elif damage == "wrong shapes":
+        np.savez(path, **{**arrays, "model/0": np.zeros(3, "float32")})
+    else:
+        config = json.loads(str(arrays["config"]))
+        np.savez(path, **{**arrays, "config": np.str_(json.dumps({**config, "seed": 99}))})
+    _resume(sandbox, finished_run, says=["run", says])
+
+
+@pytest.mark.parametrize("case", ["empty", "deeply_nested", "many_entries"])
+@pytest.mark.parametrize("command", ["benchmark", "deepcorrect"])
+def test_hostile_keras_files_are_refused_by_benchmark_and_deepcorrect(case, command, sandbox, tmp_path):
+    make, words = KERAS_CASES[case]
+    path = make(tmp_path / "bad.keras")
+    args = {"benchmark": [*BENCH[:2], path, *BENCH[3:], "--dataset", "images.npz"],
+            "deepcorrect": ["deepcorrect", "--model", path, "--dataset", "images.npz", "--distortion", "awgn",
+                            "--method", "finetune", "-o", "out.keras"]}
+    sandbox(*args[command], says=[words, "bad.keras"])
+    assert not (sandbox.work / "out").exists() and not (sandbox.work / "out.keras").exists()
+
+
+@pytest.mark.parametrize("name,content,says", [
+    ("empty.png", b"", "cannot identify image file"),
+    ("half.png", "half", "image file is truncated"),
+    ("text.jpg", b"hello, not a picture", "cannot identify image file"),
+    ("x.gif", b"GIF89a" + bytes(10), "cannot identify image file"),
+])
+def test_predict_refuses_malformed_image_files_with_their_name(sandbox, tiny_keras, name, content, says):
+    import tensorflow as tf
+
+    if content == "half":
+        png = tf.io.encode_png(tf.zeros((32, 32, 3), tf.uint8)).numpy()
+        content = png[: len(png) // 2]
+    (sandbox.work / name).write_bytes(content)
+    sandbox("predict", "--model", tiny_keras, name, says=[f"Cannot decode {name} as an image", says, "Accepted"])
+
+
+@pytest.mark.parametrize("arrays,says", [
+    ({"images": np.zeros((4, 32, 32, 3), "uint8"), "labels": [0, 1]}, "Received shapes: (4, 32, 32, 3) and (2,)"),
+    ({"images": np.zeros((4, 32, 32, 5), "uint8"), "labels": [0, 1, 2, 3]}, "Received: shape=(4, 32, 32, 5)"),
+    ({"images": np.zeros((4, 4, 4, 3), "uint8"), "labels": [0, 1, 2, 3]}, "at least 8×8 pixels"),
+    ({"images": np.full((4, 32, 32, 3), 1000, "uint16"), "labels": [0, 1, 2, 3]}, "Received: range [1000, 1000]"),
+    ({"images": np.zeros((4, 32, 32, 3), "uint8"), "labels": np.array(list("abcd"))}, "must be integers >= 0"),
+    ({"images": np.zeros((4, 32, 32, 3), "uint8")}, "Received arrays: ['images']"),
+    ({"images": np.zeros((4, 32, 32, 3), "complex64"), "labels": [0, 1, 2, 3]}, "Received: dtype=complex64"),
+])
+def test_corrupt_refuses_malformed_npz_arrays(sandbox, arrays, says):
+    np.savez(sandbox.work / "bad.npz", **arrays)
+    sandbox(*CORRUPT, "--dataset", "bad.npz", "--output", "out", says=[says])
+    assert not (sandbox.work / "out").exists()

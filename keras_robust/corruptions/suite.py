@@ -89,7 +89,9 @@ def corrupt(images, name, severity, *, preset="cifar", seed=0):
     Args:
         images: uint8 array ``(N, H, W, C)`` with ``C`` 1 or 3 and sides of at least 8 pixels. Grey images are
             corrupted directly, except by the colour effects (snow, frost, spatter, brightness, saturate), which see
-            them as grey RGB and return the BT.601 luma.
+            them as grey RGB and return the BT.601 luma. One large image runs in bands of rows (the same bytes, in
+            a few times its memory); motion and zoom blur, snow, frost, fog, spatter and the elastic transform,
+            which need the whole image at once, refuse images of more than `MAX_WHOLE_IMAGE_PIXELS` pixels.
         name: one of `names`.
         severity: integer 1 to 5.
         preset: ``"cifar"`` (the CIFAR-10-C generator's parameters, for 32×32 images) or ``"imagenet"`` (the

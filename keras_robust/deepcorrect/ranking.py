@@ -1,5 +1,6 @@
 """Correction priority of convolutional filters (Algorithm 1 of DeepCorrect)."""
 
+import math
 from dataclasses import dataclass, field
 
 import keras
@@ -72,17 +73,22 @@ class FilterRanking(Result):
                 f"{list(data)[:5] if isinstance(data, dict) else type(data).__name__}"
             )
         scores, baseline = data["scores"], data["baseline"]
-        if not isinstance(scores, dict) or not all(
-                isinstance(v, list) and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
-                for v in scores.values()):
-            raise ValueError("Not a filter ranking: 'scores' must map layer names to lists of numbers. Received: "
+        if not isinstance(scores, dict) or not all(isinstance(v, list) and v and all(map(_is_finite, v))
+                                                   for v in scores.values()):
+            raise ValueError("Not a filter ranking: 'scores' must map layer names to lists of numbers (finite, one "
+                             "per filter). Received: "
                              f"{type(scores).__name__ if not isinstance(scores, dict) else 'other values'}")
-        if not isinstance(baseline, (int, float)) or isinstance(baseline, bool):
-            raise ValueError(f"Not a filter ranking: 'baseline' must be a number. Received: {baseline!r}")
+        if not _is_finite(baseline):
+            raise ValueError(f"Not a filter ranking: 'baseline' must be a number (finite). Received: {baseline!r}")
         points = data.get("points", {})
         if not isinstance(points, dict):
             raise ValueError(f"Not a filter ranking: 'points' must be an object. Received: {type(points).__name__}")
         return cls(float(baseline), {k: np.asarray(v, dtype="float64") for k, v in scores.items()}, dict(points))
+
+
+def _is_finite(value):
+    """A JSON number that is neither NaN nor infinite (Python's JSON reads NaN, Infinity and 1e400)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _triplets(clean, distorted, labels):
