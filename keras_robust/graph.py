@@ -1,16 +1,42 @@
-"""Edits of functional Keras model graphs: the one module on Keras internals.
+"""Edits of functional Keras model graphs: the one module on Keras (and tfds) internals.
 
 Every edit (`clone`, `insert_after`, `replace_layers`,
 `fold_batch_normalization`) runs through the public
 `keras.models.clone_model(clone_function=..., call_function=...)`. Reading a
 graph node by node (`ordered_nodes`, `cut`, `split_softmax`) and running it on
-tensors from outside the model (`rebuild`) need two private pieces of Keras,
-used here and nowhere else in keras_robust: `Functional._nodes_by_depth` and
-`Node.arguments.fill_in`. `tests/test_graph.py` checks that they still exist
-and behave as used, so a Keras upgrade that changes them fails loudly there.
+tensors from outside the model (`rebuild`) need private pieces of Keras; the
+multi-worker build and the released ImageNet-C crop need two more. Each is
+named in `PRIVATE_ATTRIBUTES`, used here and nowhere else in keras_robust (a
+test reads every module's code to check it), and tested where it is used, so
+an upgrade that changes one fails loudly.
 """
 
 import keras
+
+PRIVATE_ATTRIBUTES = {
+    "_nodes_by_depth": "keras Functional: its nodes by depth, the only ordered view of the graph (ordered_nodes)",
+    "_symbolic_build": "keras Trainer: builds the model, optimizer and metrics from one batch (symbolic_build)",
+    "_maybe_symbolic_build": "keras Trainer: what fit calls to build before training (replace_fit_build)",
+    "_decode_and_center_crop": "tfds imagenet2012_corrupted: the crop of the released ImageNet-C (imagenet_c_crop)",
+}
+
+
+def symbolic_build(model, data_batch):
+    """Build `model`, its optimizer and metrics from one batch, as `fit` does before its first step."""
+    model._symbolic_build(data_batch=data_batch)
+
+
+def replace_fit_build(model, build):
+    """Make `fit` build `model` with `build(iterator=None, data_batch=None)` instead of its own build."""
+    model._maybe_symbolic_build = build
+
+
+def imagenet_c_crop(image_bytes):
+    """tfds' imagenet2012_corrupted crop of an encoded image: the central 224/256 of the short side, bicubic to
+    224 (float pixels)."""
+    from tensorflow_datasets.datasets.imagenet2012_corrupted import imagenet2012_corrupted_dataset_builder as source
+
+    return source._decode_and_center_crop(image_bytes)
 
 
 def as_functional(model):

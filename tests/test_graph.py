@@ -11,7 +11,6 @@ from keras import layers
 from keras_robust import graph
 
 PACKAGE = Path(__file__).resolve().parents[1] / "keras_robust"
-PRIVATE = ("_nodes_by_depth", "_keras_history", "_inbound_nodes", "fill_in")
 
 
 def tiny_model():
@@ -54,11 +53,44 @@ def test_keras_internals_used_by_graph_exist():
     assert args == (["value of 0", "value of 1"],) and kwargs == {}
 
 
-def test_private_keras_attributes_appear_in_graph_py_only():
+NAMEDTUPLE_API = {"_asdict", "_replace", "_fields", "_make"}  # public, underscored to avoid field names
+
+
+def foreign_private_attributes(path):
+    """`(line, attribute)` of every private attribute the module at `path` reads or sets on something that is
+    neither itself (`self`, `cls`) nor keras_robust's own."""
+    tree = ast.parse(path.read_text())
+    own = {"self", "cls"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and ((node.module or "").startswith("keras_robust") or node.level):
+            own |= {alias.asname or alias.name for alias in node.names}
+        elif isinstance(node, ast.Import):
+            own |= {(a.asname or a.name).split(".")[0] for a in node.names if a.name.startswith("keras_robust")}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+            root = node.value
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if not (isinstance(root, ast.Name) and root.id in own) and node.attr not in NAMEDTUPLE_API:
+                found.append((node.lineno, node.attr))
+    return found
+
+
+def test_private_keras_and_tfds_attributes_appear_in_graph_py_only_each_named_there():
     for path in PACKAGE.rglob("*.py"):
         if path != PACKAGE / "graph.py":
-            text = path.read_text()
-            assert not [name for name in PRIVATE if name in text], path
+            assert foreign_private_attributes(path) == [], path
+    used = {name for _, name in foreign_private_attributes(PACKAGE / "graph.py")}
+    assert used == set(graph.PRIVATE_ATTRIBUTES), "graph.PRIVATE_ATTRIBUTES names exactly what graph.py uses"
+
+
+def test_the_guard_sees_a_private_attribute_of_a_foreign_object(tmp_path):
+    module = tmp_path / "module.py"
+    module.write_text("import keras\nfrom keras_robust import graph\n"
+                      "def f(model, self):\n    graph._helper(model)\n    self._own = model._private\n"
+                      "    return model.summary, point._replace(x=1)\n")
+    assert foreign_private_attributes(module) == [(5, "_private")]
 
 
 def test_flops_and_graph_never_import_deepcorrect():

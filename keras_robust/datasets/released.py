@@ -100,9 +100,10 @@ def _read(builder, split, limit, seed, crop=False):
 def _centre_crop(image_bytes, label):
     """tfds' imagenet2012_corrupted crop (central 224/256 of the short side, bicubic to 224), clipped to uint8."""
     import tensorflow as tf
-    from tensorflow_datasets.datasets.imagenet2012_corrupted import imagenet2012_corrupted_dataset_builder as source
 
-    return tf.cast(tf.clip_by_value(source._decode_and_center_crop(image_bytes), 0, 255), tf.uint8), label
+    from keras_robust.graph import imagenet_c_crop
+
+    return tf.cast(tf.clip_by_value(imagenet_c_crop(image_bytes), 0, 255), tf.uint8), label
 
 
 RELEASED = {

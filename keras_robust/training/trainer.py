@@ -10,6 +10,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_robust import graph
 from keras_robust.training import checkpoint
 from keras_robust.training.pipeline import evaluation_dataset, steps_per_epoch, training_dataset
 from keras_robust.validation import check_dataset, check_number
@@ -83,9 +84,9 @@ def _multi_worker_workarounds(model, strategy):
                     if isinstance(x, tf.distribute.DistributedValues) else x, next(batches))
                 break
         with strategy.scope():
-            model._symbolic_build(data_batch=data_batch)
+            graph.symbolic_build(model, data_batch)
 
-    model._maybe_symbolic_build = build
+    graph.replace_fit_build(model, build)
 
 
 class EpochCheckpoint(keras.callbacks.Callback):
