@@ -21,7 +21,7 @@ import numpy as np  # noqa: E402
 from keras_robust.applications import ResNet20  # noqa: E402
 from keras_robust.datasets import load_mnist_test  # noqa: E402
 from keras_robust.transfer import FeatureExtractor, fit_images, make_splits  # noqa: E402
-from keras_robust.transfer.protocol import split_accuracies  # noqa: E402
+from keras_robust.transfer.protocol import fit_split_svms, split_accuracies  # noqa: E402
 from keras_robust.transfer.svm import DEFAULT_CS  # noqa: E402
 
 CLASSES, PER_CLASS, SPLITS = 10, 50, 5
@@ -49,7 +49,8 @@ def main():
     centres = rng.normal(size=(CLASSES, 4096))
     random_fc6 = np.maximum(centres[labels] + 2 * rng.normal(size=(len(labels), 4096)), 0).astype("float32")
     for name, values in (("ResNet-20 features", features), ("random 4096-d features", random_fc6)):
-        (scores, _), svm_seconds = timed(split_accuracies, [values], labels, splits, DEFAULT_CS)
+        (scores, _), svm_seconds = timed(
+            lambda: split_accuracies(fit_split_svms([values], labels, splits, DEFAULT_CS), values, labels, splits))
         print(f"SVM stage, {name}: {SPLITS} splits x {len(DEFAULT_CS)} C values in {svm_seconds:.2f} s "
               f"(mean per-class accuracy {np.mean(scores):.3f}); "
               f"{svm_seconds / seconds:.2f}x the extraction time of {len(images)} images")

@@ -8,15 +8,16 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from sklearn.metrics import balanced_accuracy_score
-from sklearn.pipeline import Pipeline
+from sklearn.model_selection import GridSearchCV, PredefinedSplit
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
 from keras_robust.cli.main import cli
 from keras_robust.transfer import (
-    ArraySource, Distortion, FeatureCache, FeatureExtractor, FolderSource, TfdsSource, ValidatedLinearSVC,
-    default_feature_layer, evaluate_transfer, fit_images, make_splits, open_source, resolve_distortion,
+    ArraySource, Distortion, FeatureCache, FeatureExtractor, FolderSource, TfdsSource, default_feature_layer,
+    evaluate_transfer, fit_images, linear_svm_pipeline, linear_svm_search, make_splits, open_source, resolve_distortion,
 )
+from keras_robust.transfer.protocol import Split, fit_split_svms, split_accuracies
 
 COLOURS = np.array([[200, 30, 30], [30, 200, 30], [30, 30, 200], [200, 200, 30]])
 
@@ -71,26 +72,62 @@ def test_splits_refuse_classes_too_small():
         make_splits(np.repeat([0, 1], [40, 30]))
 
 
-def test_svm_chooses_C_on_validation_and_reports_mean_per_class_accuracy():
+def brute_force_C(x, y, train, val, Cs):
+    """The protocol's model selection written out: each C's balanced validation accuracy, the best (smallest) C."""
+    scores = {C: balanced_accuracy_score(y[val], linear_svm_pipeline(C).fit(x[train], y[train]).predict(x[val]))
+              for C in Cs}
+    return scores, min(C for C in Cs if scores[C] == max(scores.values()))
+
+
+def test_C_is_chosen_by_grid_search_on_the_validation_fold_as_by_brute_force():
     rng = np.random.default_rng(0)
     centres = rng.normal(0, 1, (3, 10))
     y = np.repeat(np.arange(3), 30)
     x = centres[y] + rng.normal(0, 1.5, (90, 10))
-    svm = ValidatedLinearSVC(Cs=(1e-4, 1e-2, 1.0)).fit(
-        x[::2], y[::2], validation_data=(x[1::2], y[1::2])
-    )
-    assert set(svm.validation_scores_) == {1e-4, 1e-2, 1.0}
-    assert svm.validation_scores_[svm.C_] == max(svm.validation_scores_.values())
-    assert isinstance(svm.pipeline_, Pipeline)
-    assert isinstance(svm.pipeline_[0], StandardScaler) and isinstance(svm.pipeline_[-1], LinearSVC)
-    assert svm.pipeline_[-1].C == svm.C_
-    assert svm.pipeline_[0].n_samples_seen_ == 45 + 45  # refitted on training plus validation
-    # On an unbalanced test set the score is the mean of per-class accuracies, not plain accuracy.
-    test = np.concatenate([np.flatnonzero(y == 0), np.flatnonzero(y == 1)[:3], np.flatnonzero(y == 2)[:3]])
-    predicted = svm.predict(x[test])
-    assert svm.score(x[test], y[test]) == pytest.approx(balanced_accuracy_score(y[test], predicted))
-    with pytest.raises(ValueError, match="Cs must be positive"):
-        ValidatedLinearSVC(Cs=(0.0,)).fit(x, y)
+    train, val = np.arange(0, 90, 2), np.arange(1, 90, 2)
+    # Unsorted, and 0.1 and 0.01 tie for the best validation score: the smaller C must win.
+    Cs = (1.0, 0.1, 1e-4, 1e-2)
+    scores, best = brute_force_C(x, y, train, val, Cs)
+    assert scores[0.1] == scores[1e-2] == max(scores.values()) and best == 1e-2
+    search = linear_svm_search(np.repeat([-1, 0], 45), Cs)
+    assert isinstance(search, GridSearchCV) and isinstance(search.cv, PredefinedSplit)
+    assert search.scoring == "balanced_accuracy" and search.refit is True
+    search.fit(np.concatenate([x[train], x[val]]), np.concatenate([y[train], y[val]]))
+    assert dict(zip(search.cv_results_["param_svm__C"], search.cv_results_["mean_test_score"])) == scores
+    assert search.best_params_ == {"svm__C": best}
+    final = search.best_estimator_
+    assert isinstance(final[0], StandardScaler) and isinstance(final[-1], LinearSVC) and final[-1].C == best
+    assert final[0].n_samples_seen_ == 45 + 45  # refitted on training plus validation
+
+    # The protocol's SVMs: the same choice per split, scored by balanced (mean per-class) accuracy.
+    splits = [Split(train, val, np.arange(90)), Split(val, train, np.arange(90))]
+    svms = fit_split_svms([x], y, splits, Cs)
+    accuracies, chosen = split_accuracies(svms, x, y, splits)
+    assert chosen == [best, brute_force_C(x, y, val, train, Cs)[1]]
+    assert accuracies == [balanced_accuracy_score(y, svm.predict(x)) for svm in svms]
+    unbalanced = np.concatenate([np.flatnonzero(y == 0), np.flatnonzero(y == 1)[:3], np.flatnonzero(y == 2)[:3]])
+    tested = [Split(train, val, unbalanced)]
+    predicted = svms[0].predict(x[unbalanced])
+    assert split_accuracies(svms[:1], x, y, tested)[0] == [balanced_accuracy_score(y[unbalanced], predicted)]
+    # Without validation rows, or with one C, there is nothing to choose: the first C, on the training rows.
+    for one, candidates in ((Split(train, val[:0], val), Cs), (Split(train, val, val), (0.5,))):
+        svm, = fit_split_svms([x], y, [one], candidates)
+        assert svm[-1].C == candidates[0] and svm[0].n_samples_seen_ == 45
+
+
+def test_grid_search_refuses_bad_Cs_and_folds():
+    with pytest.raises(ValueError, match=r"`Cs\[1\]` must be a finite number > 0. Received: Cs\[1\]=0.0"):
+        linear_svm_search(np.repeat([-1, 0], 5), Cs=(1.0, 0.0))
+    with pytest.raises(ValueError, match="`Cs` must hold one or more positive numbers"):
+        linear_svm_search(np.repeat([-1, 0], 5), Cs=())
+    with pytest.raises(ValueError, match=r"`test_fold` must hold -1 .* and 0 .*Received: test_fold with values \[-1\]"):
+        linear_svm_search(np.full(10, -1))
+    labels = np.repeat(np.arange(4), 14)
+    extractor = CountingExtractor(stand_in_model(0), name="base")
+    CountingExtractor.images_seen = 0
+    with pytest.raises(ValueError, match="`Cs` must hold one or more"):  # before any feature is extracted
+        evaluate_transfer([extractor], ArraySource(colour_images(labels), labels, name="colours"), Cs=())
+    assert CountingExtractor.images_seen == 0
 
 
 def test_default_layer_is_first_hidden_dense_else_global_pooling():

@@ -7,11 +7,11 @@ from keras_robust.transfer.distortions import resolve_distortion
 from keras_robust.transfer.protocol import evaluate_transfer, make_splits
 from keras_robust.transfer.results import TransferResults
 from keras_robust.transfer.sources import ArraySource, FolderSource, TfdsSource, open_source
-from keras_robust.transfer.svm import ValidatedLinearSVC, linear_svm_pipeline, mean_per_class_accuracy
+from keras_robust.transfer.svm import linear_svm_pipeline, linear_svm_search
 
 __all__ = [
     "ArraySource", "Distortion", "FeatureCache", "FeatureExtractor", "FolderSource", "TfdsSource",
-    "TransferResults", "ValidatedLinearSVC", "default_feature_layer",
+    "TransferResults", "default_feature_layer",
     "evaluate_transfer", "resolve_distortion",
-    "fit_images", "linear_svm_pipeline", "make_splits", "mean_per_class_accuracy", "open_source",
+    "fit_images", "linear_svm_pipeline", "linear_svm_search", "make_splits", "open_source",
 ]

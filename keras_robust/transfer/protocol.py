@@ -14,10 +14,11 @@ images"); `svm_training="clean"` trains on clean images only,
 from collections import namedtuple
 
 import numpy as np
+from sklearn.metrics import balanced_accuracy_score
 
 from keras_robust.transfer.cache import fingerprint
 from keras_robust.transfer.results import TransferResults
-from keras_robust.transfer.svm import DEFAULT_CS, ValidatedLinearSVC
+from keras_robust.transfer.svm import DEFAULT_CS, check_Cs, linear_svm_pipeline, linear_svm_search
 
 Split = namedtuple("Split", ["train", "val", "test"])
 Split.__doc__ = "Image indices of one random split: training, validation and test."
@@ -96,26 +97,36 @@ def extract_condition(extractor, source, indices, distortion=None, level=None, *
 
 
 def fit_split_svms(features, labels, splits, Cs):
-    """One `ValidatedLinearSVC` per split, trained on `features` stacked.
+    """One fitted `linear_svm_pipeline` per split, trained on `features` stacked.
 
     `features` is a list of (N, D) arrays (one condition, or the pooled
     clean and distorted ones); each split's training and validation rows of
-    every array are used.
+    every array are used. With validation rows and several Cs,
+    `linear_svm_search` chooses C on the validation rows and refits it on
+    training plus validation rows; otherwise the first C is fitted on the
+    training rows.
     """
     def stack(rows):
         return np.concatenate([f[rows] for f in features]), np.tile(labels[rows], len(features))
 
     svms = []
     for split in splits:
-        validation = stack(split.val) if len(split.val) else None
-        svms.append(ValidatedLinearSVC(Cs=Cs).fit(*stack(split.train), validation_data=validation))
+        x, y = stack(split.train)
+        if len(split.val) and len(Cs) > 1:
+            x_val, y_val = stack(split.val)
+            test_fold = np.concatenate([np.full(len(y), -1), np.zeros(len(y_val), int)])
+            search = linear_svm_search(test_fold, Cs).fit(np.concatenate([x, x_val]), np.concatenate([y, y_val]))
+            svms.append(search.best_estimator_)
+        else:
+            svms.append(linear_svm_pipeline(check_Cs(Cs)[0]).fit(x, y))
     return svms
 
 
 def split_accuracies(svms, features, labels, splits):
-    """Mean per-class test accuracy of each split's SVM on `features`, and the chosen Cs."""
-    scores = [svm.score(features[split.test], labels[split.test]) for svm, split in zip(svms, splits)]
-    return scores, [svm.C_ for svm in svms]
+    """Balanced (mean per-class) test accuracy of each split's SVM on `features`, and the SVMs' Cs."""
+    scores = [balanced_accuracy_score(labels[split.test], svm.predict(features[split.test]))
+              for svm, split in zip(svms, splits)]
+    return scores, [svm["svm"].C for svm in svms]
 
 
 def evaluate_transfer(extractors, source, distortions=(), *, n_train=25, n_val=5, n_test=None,
@@ -149,6 +160,7 @@ def evaluate_transfer(extractors, source, distortions=(), *, n_train=25, n_val=5
     Returns:
         `TransferResults`.
     """
+    check_Cs(Cs)
     if svm_training not in SVM_TRAINING:
         raise ValueError(f"svm_training must be one of {SVM_TRAINING}. Received: svm_training={svm_training!r}")
     names = [extractor.name for extractor in extractors]

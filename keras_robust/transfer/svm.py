@@ -1,18 +1,22 @@
-"""Linear SVM on deep features, C chosen on held-out validation images."""
+"""Linear SVMs on deep features; C chosen on held-out validation images by scikit-learn's `GridSearchCV`."""
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.metrics import balanced_accuracy_score
+from sklearn.model_selection import GridSearchCV, PredefinedSplit
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
+from keras_robust.validation import check_number
+
 DEFAULT_CS = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
 
 
-def mean_per_class_accuracy(y_true, y_pred):
-    """Mean over classes of the fraction of each class's images classified correctly."""
-    return float(balanced_accuracy_score(y_true, y_pred))
+def check_Cs(Cs):
+    """Checks that `Cs` holds one or more positive finite numbers, returns it as a tuple of floats."""
+    Cs = tuple(check_number(f"Cs[{i}]", C, minimum=0, exclusive_minimum=True) for i, C in enumerate(Cs))
+    if not Cs:
+        raise ValueError("`Cs` must hold one or more positive numbers. Received: Cs=()")
+    return Cs
 
 
 def linear_svm_pipeline(C=1.0, max_iter=5000):
@@ -23,56 +27,39 @@ def linear_svm_pipeline(C=1.0, max_iter=5000):
     ])
 
 
-class ValidatedLinearSVC(ClassifierMixin, BaseEstimator):
-    """Linear SVM whose C maximises mean per-class accuracy on validation data.
+def linear_svm_search(test_fold, Cs=DEFAULT_CS, max_iter=5000):
+    """`GridSearchCV` of `linear_svm_pipeline` over C with one predefined validation fold.
 
-    For each C a scaled `LinearSVC` is fitted on the training features and
-    scored on the validation features; the best C is then refitted on training
-    and validation features together.
+    Fitted on the training and validation rows together, it fits one
+    pipeline per C on the rows whose `test_fold` is -1, scores it on the rows
+    whose `test_fold` is 0 by balanced accuracy (the mean over classes of
+    the fraction of each class's images classified correctly), and refits
+    the best C on all rows. Among equally scored Cs the smallest wins. Its
+    `score` is balanced accuracy too.
 
     Args:
+        test_fold: -1 for each training row, 0 for each validation row (see
+            `sklearn.model_selection.PredefinedSplit`).
         Cs: candidate values of the SVM's C.
         max_iter: `LinearSVC` iteration limit.
-        refit_on_validation: refit the chosen C on training plus validation
-            features (True) or keep the model fitted on training features only.
 
     Example:
-        >>> svm = ValidatedLinearSVC().fit(x_train, y_train, validation_data=(x_val, y_val))
-        >>> svm.C_, svm.score(x_test, y_test)  # score: mean per-class accuracy
+
+    ```python
+    import numpy as np
+
+    from keras_robust.transfer import linear_svm_search
+
+    x, y = np.random.default_rng(0).normal(size=(40, 3)), np.tile([0, 1], 20)
+    search = linear_svm_search(np.repeat([-1, 0], 20), Cs=(0.01, 1.0)).fit(x, y)
+    assert search.best_params_["svm__C"] in (0.01, 1.0)
+    ```
     """
-
-    def __init__(self, Cs=DEFAULT_CS, max_iter=5000, refit_on_validation=True):
-        self.Cs = Cs
-        self.max_iter = max_iter
-        self.refit_on_validation = refit_on_validation
-
-    def fit(self, X, y, validation_data=None):
-        """Choose C on `validation_data=(X_val, y_val)`, then fit.
-
-        Without validation data (or with a single candidate C) the first C is used.
-        """
-        if len(self.Cs) == 0 or min(self.Cs) <= 0:
-            raise ValueError(f"Cs must be positive numbers. Received: Cs={self.Cs}")
-        X, y = np.asarray(X), np.asarray(y)
-        self.classes_ = np.unique(y)
-        template = linear_svm_pipeline(max_iter=self.max_iter)
-        self.validation_scores_ = {}
-        if validation_data is not None and len(self.Cs) > 1:
-            X_val, y_val = (np.asarray(a) for a in validation_data)
-            for C in self.Cs:
-                model = clone(template).set_params(svm__C=C).fit(X, y)
-                self.validation_scores_[C] = mean_per_class_accuracy(y_val, model.predict(X_val))
-            self.C_ = max(self.Cs, key=lambda C: (self.validation_scores_[C], -C))
-            if self.refit_on_validation:
-                X, y = np.concatenate([X, X_val]), np.concatenate([y, y_val])
-        else:
-            self.C_ = self.Cs[0]
-        self.pipeline_ = clone(template).set_params(svm__C=self.C_).fit(X, y)
-        return self
-
-    def predict(self, X):
-        return self.pipeline_.predict(X)
-
-    def score(self, X, y, sample_weight=None):
-        """Mean per-class accuracy (the paper's measure), not plain accuracy."""
-        return mean_per_class_accuracy(y, self.predict(X))
+    values = np.unique(test_fold).tolist()
+    if values != [-1, 0]:
+        raise ValueError(f"`test_fold` must hold -1 (training rows) and 0 (validation rows), both. "
+                         f"Received: test_fold with values {values}")
+    return GridSearchCV(
+        linear_svm_pipeline(max_iter=max_iter), {"svm__C": sorted(check_Cs(Cs))},
+        scoring="balanced_accuracy", cv=PredefinedSplit(test_fold), refit=True, error_score="raise",
+    )
