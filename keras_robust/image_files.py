@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_robust.pixels import to_uint8
+
 TENSORFLOW_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
 PILLOW_ONLY_SUFFIXES = (".ppm", ".tif", ".tiff", ".webp")
 IMAGE_SUFFIXES = TENSORFLOW_SUFFIXES + PILLOW_ONLY_SUFFIXES
@@ -158,7 +160,7 @@ def resize_image(image, size):
     import tensorflow as tf
 
     resized = tf.image.resize(image, size, method="bilinear", antialias=True)
-    return np.clip(np.round(resized.numpy()), 0, 255).astype("uint8")
+    return to_uint8(resized.numpy())
 
 
 def read_image(path, shape):

@@ -145,3 +145,13 @@ def test_read_image_converts_channels_and_resizes(tmp_path, decoder):
     image, resized = read_image(tmp_path / "x.png", (10, 8, 3))
     assert resized and image.shape == (10, 8, 3) and image.dtype == np.uint8
     assert abs(float(image.mean()) - float(pixels.mean())) < 3
+
+
+def test_to_uint8_rounds_half_to_even_clips_and_keeps_uint8_as_it_is():
+    from keras_robust.pixels import to_uint8
+
+    assert to_uint8(np.array([-3.0, 0.5, 1.5, 2.5, 254.6, 300.0, np.float32(127.49)])).tolist() == [
+        0, 0, 2, 2, 255, 255, 127]
+    pixels = np.arange(256, dtype=np.uint8)
+    assert to_uint8(pixels) is pixels
+    assert to_uint8([[1.2, 3.7]]).dtype == np.uint8

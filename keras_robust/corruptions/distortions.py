@@ -11,6 +11,7 @@ from scipy import ndimage
 
 from keras_robust.corruptions import filters
 from keras_robust.corruptions.suite import _check_images
+from keras_robust.pixels import to_uint8
 from keras_robust.validation import check_int, check_number
 
 BLUR_KERNELS = ("authors", "paper_text")
@@ -22,10 +23,6 @@ MAX_SHAKE_STEPS = 100_000  # camera-shake trajectory samples: a 1.6 MB path, und
 # Largest noise parameters:
 MAX_SIGMA_NOISE = 255  # noise σ in grey levels: as wide as the whole 0..255 range (variance 1 on [0, 1])
 MAX_PHOTONS = 10**9  # above it the shot noise is under 0.01 grey level; NumPy's Poisson refuses λ > 9.2e18
-
-
-def _to_uint8(images):
-    return np.clip(np.round(images), 0, 255).astype(np.uint8)
 
 
 def gaussian_noise_variance(images, variance, *, seed=0, clip=False):
@@ -80,7 +77,7 @@ def awgn(images, sigma, *, seed=0, clip=False):
     check_number("sigma", sigma, minimum=0, maximum=MAX_SIGMA_NOISE)
     check_int("seed", seed, minimum=0)
     noisy = images + np.random.default_rng(seed).standard_normal(images.shape, np.float32) * np.float32(sigma)
-    return _to_uint8(noisy) if clip else noisy.astype(np.float32)
+    return to_uint8(noisy) if clip else noisy.astype(np.float32)
 
 
 def contrast_change(images, factor):
@@ -102,7 +99,7 @@ def contrast_change(images, factor):
     """
     images = _check_images(images)
     check_number("factor", factor, minimum=0, maximum=1)
-    return _to_uint8(((images / 255.0 - 0.5) * factor + 0.5) * 255)
+    return to_uint8(((images / 255.0 - 0.5) * factor + 0.5) * 255)
 
 
 def contrast_poisson(images, factor, *, photons=255.0, seed=0):
@@ -129,7 +126,7 @@ def contrast_poisson(images, factor, *, photons=255.0, seed=0):
     check_int("seed", seed, minimum=0)
     changed = contrast_change(images, factor) / 255.0
     rng = np.random.default_rng(seed)
-    return _to_uint8(rng.poisson(changed * photons) / photons * 255)
+    return to_uint8(rng.poisson(changed * photons) / photons * 255)
 
 
 def deepcorrect_gaussian_taps(sigma, *, kernel="authors"):
@@ -330,7 +327,7 @@ def camera_shake_blur(images, kernel=None, *, size=17, seed=0):
 
 def _blur(images, kernel):
     images = _check_images(images)
-    return _to_uint8(filters.correlate(images.astype(np.float32), kernel, mode="edge"))
+    return to_uint8(filters.correlate(images.astype(np.float32), kernel, mode="edge"))
 
 
 def _widest(images):

@@ -10,6 +10,7 @@ import zlib
 import numpy as np
 
 from keras_robust.image_files import IMAGE_SUFFIXES, decode_image_file
+from keras_robust.pixels import to_uint8
 from keras_robust.validation import check_int, check_labels, check_pixels
 
 LabeledImages = namedtuple("LabeledImages", ["images", "labels", "class_names"])
@@ -98,8 +99,7 @@ def load_npz(path):
             f"{images.shape} and {labels.shape}"
         )
     check_pixels(images, name=f"images of {path}")
-    if images.dtype != np.uint8:
-        images = np.round(images).astype("uint8")
+    images = to_uint8(images)
     labels = check_labels(labels, len(class_names) if class_names else None, name=f"labels of {path}")
     if class_names is None:
         class_names = [str(i) for i in range(int(labels.max()) + 1)]

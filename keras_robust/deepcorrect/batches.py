@@ -5,7 +5,8 @@ import math
 import keras
 import numpy as np
 
-from keras_robust.deepcorrect.distortions import as_uint8, resolve
+from keras_robust.deepcorrect.distortions import resolve
+from keras_robust.pixels import to_uint8
 
 
 def augment_images(images, seed=0, *, rotation=20.0, shift=0.15, flip=True):
@@ -131,7 +132,7 @@ class MixedDistortionBatches(keras.utils.PyDataset):
         levels = rng.choice(len(self.levels), size=len(chosen))
         for level in np.unique(levels[distorted]):
             rows = distorted & (levels == level)
-            batch[rows] = self.distortion.apply(as_uint8(batch[rows]), self.levels[level],
+            batch[rows] = self.distortion.apply(to_uint8(batch[rows]), self.levels[level],
                                                 seed=int(rng.integers(2**31)))
         return batch, self.labels[chosen]
 

@@ -7,6 +7,7 @@ any registry name (e.g. `"deepcorrect-imagenet/awgn"`, `"cifar/fog"`) is taken a
 import numpy as np
 
 from keras_robust.corruptions import get_distortion
+from keras_robust.pixels import to_uint8
 
 DISTORTIONS = ("gaussian_blur", "awgn")
 
@@ -53,12 +54,8 @@ def distort_levels(images, name, levels=None, seed=0):
     ```
     """
     distortion = resolve(name)
-    images = as_uint8(images)
+    images = to_uint8(images)
     return [distortion.apply(images, level, seed=seed).astype("float32")
             for level in (distortion.levels if levels is None else levels)]
 
 
-def as_uint8(images):
-    """Raw pixel values as uint8, rounded and clipped (the registry's input)."""
-    images = np.asarray(images)
-    return images if images.dtype == np.uint8 else np.clip(np.round(images), 0, 255).astype("uint8")
