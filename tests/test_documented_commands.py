@@ -43,18 +43,23 @@ def starts(pattern):
     return re.compile(pattern)
 
 
+# Only the README's first line, the main job, runs to its end; the other long lines run until their first
+# progress, which is past every check, the data and the model, and the first step of the work.
+EVALUATING = starts(r": [1-9]\d*/\d+ ")  # the benchmark's first progress line after a finished step
+TRAINING = starts(r"\d+/\d+ .*accuracy")  # Keras' line at the end of the first epoch
+
 OUTCOMES = {
     "robust-cli benchmark": RUNS,
-    "robust-cli benchmark -o robust-benchmark": RUNS,
-    "robust-cli benchmark --dataset mnist": RUNS,
+    "robust-cli benchmark -o robust-benchmark": EVALUATING,  # the README's first line, with its -o said
+    "robust-cli benchmark --dataset mnist": EVALUATING,  # past the LeNets' training
     "robust-cli benchmark --dataset cifar10 --weights cifar10": OFFLINE,
-    "robust-cli benchmark --dataset cifar10-jpeg/test.tar.gz --weights cifar10 --limit 1000": RUNS,
+    "robust-cli benchmark --dataset cifar10-jpeg/test.tar.gz --weights cifar10 --limit 1000": EVALUATING,
     "robust-cli benchmark --dataset cifar10_corrupted": OFFLINE,
     "robust-cli benchmark --dataset cifar10_corrupted --download": OFFLINE,
     "robust-cli benchmark --dataset cifar10_corrupted --data-dir ~/tensorflow_datasets --model ResNet56PP": OFFLINE,
     "robust-cli predict --model ResNet20PP photo.png": RUNS,
     "robust-cli --version": RUNS,
-    "KERAS_BACKEND=torch robust-cli benchmark --limit 100": RUNS,
+    "KERAS_BACKEND=torch robust-cli benchmark --limit 100": EVALUATING,
     "robust-cli --help": RUNS,
     "robust-cli --verbose COMMAND": USAGE,
     "robust-cli rank --model ResNet20 --dataset cifar10 --download --split train --distortion gaussian_blur "
@@ -69,9 +74,8 @@ OUTCOMES = {
     "robust-cli corrupt --dataset my-images.npz --corruptions noise,fog --levels 3,5 --output my-images-c.npz": RUNS,
     "robust-cli train --model ResNet20PP --dataset cifar10 --data-dir ~/tensorflow_datasets --seed 0": OFFLINE,
     "robust-cli train --model ResNet20 --dataset cifar10-jpeg/ --limit 10000 --epochs 15 --output runs/r20":
-        starts(r"\d+/\d+ .*accuracy"),
-    "robust-cli train --model LeNetA --dataset digits/ --validation digits_test/ --learning-rate 0.01":
-        starts(r"\d+/\d+ .*accuracy"),
+        TRAINING,
+    "robust-cli train --model LeNetA --dataset digits/ --validation digits_test/ --learning-rate 0.01": TRAINING,
     "robust-cli train --model LeNetA --dataset mnist --epochs 1": RUNS,
     "TF_CONFIG='{\"cluster\": {\"worker\": [\"host1:12345\", \"host2:12345\"]}, \"task\": {\"type\": \"worker\", "
     "\"index\": 0}}' robust-cli train --model ResNet20 --dataset cifar10 --distribute multiworker --seed 0 "
