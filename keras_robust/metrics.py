@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-SEVERITIES = (1, 2, 3, 4, 5)
+SEVERITIES = (1, 2, 3, 4, 5)  # the benchmark's severity axis, for every corruption and every package module
 
 # Appendix 2 of Strisciuglio et al. (2020): their AlexNet on CIFAR-10-C, in %.
 ALEXNET_CIFAR10 = {

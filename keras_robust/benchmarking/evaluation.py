@@ -61,7 +61,7 @@ def distortion_tasks(names, severities, *, preset="cifar", seed=0):
     if preset not in corruptions.PRESETS:
         raise ValueError(f"Unknown preset. Received: preset={preset!r}; accepted: {', '.join(corruptions.PRESETS)}.")
     entries = [corruptions.get_distortion(f"{preset}/{name}") for name in names]
-    accepted = entries[0].levels if entries else (1, 2, 3, 4, 5)
+    accepted = entries[0].levels if entries else metrics.SEVERITIES
     bad = [s for s in severities if s not in accepted]
     if bad or not severities:
         raise ValueError(f"Severities must be among {accepted}. Received: {list(severities)}")

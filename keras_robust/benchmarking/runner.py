@@ -6,10 +6,9 @@ import numpy as np
 
 from keras_robust.benchmarking import evaluation
 from keras_robust.benchmarking.report import BenchmarkResult
+from keras_robust.metrics import SEVERITIES
 from keras_robust.validation import check_dataset
 
-SEVERITIES = (1, 2, 3, 4, 5)
-SUBSETS = ("noise", "blur", "weather", "digital")
 # Embedded data sets: no download, no ../shared.
 CIFAR10_SAMPLE = "cifar10_sample"
 MNIST = "mnist"
@@ -49,7 +48,7 @@ def corruption_names(corruptions="all"):
     parts = corruptions.split(",") if isinstance(corruptions, str) else list(corruptions)
     names = []
     for part in (str(p).strip() for p in parts if str(p).strip()):
-        names.extend(suite.names() if part == "all" else suite.names(part) if part in SUBSETS else [part])
+        names.extend(suite.names() if part == "all" else suite.names(part) if part in suite.SUBSETS else [part])
     return list(dict.fromkeys(names))
 
 

@@ -17,9 +17,9 @@ from typing import Callable
 from keras_robust.corruptions import distortions
 from keras_robust.corruptions.parameters import PRESETS
 from keras_robust.corruptions.suite import corrupt, names
+from keras_robust.metrics import SEVERITIES
 from keras_robust.validation import check_int
 
-SEVERITIES = (1, 2, 3, 4, 5)
 CORRUPTION_SOURCES = {
     "cifar": "Hendrycks & Dietterich (2019), make_cifar_c.py parameters (32×32 images)",
     "imagenet": "Hendrycks & Dietterich (2019), make_imagenet_c.py parameters (224×224 images)",
