@@ -1,10 +1,4 @@
-"""Image files: which files are images, and one file decoded to uint8 pixels.
-
-Pillow decodes every accepted format when it is installed (a dependency of the
-package). Without Pillow, TensorFlow decodes JPEG, PNG, BMP
-and GIF, JPEG with the accurate integer DCT so the pixels equal Pillow's; the
-other formats then raise an error that says to install Pillow.
-"""
+"""Image files: which files are images, and one file decoded to uint8 pixels (by Pillow, a dependency)."""
 
 import os
 from pathlib import Path
@@ -13,12 +7,9 @@ import numpy as np
 
 from keras_robust.pixels import to_uint8
 
-TENSORFLOW_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
-PILLOW_ONLY_SUFFIXES = (".ppm", ".tif", ".tiff", ".webp")
-IMAGE_SUFFIXES = TENSORFLOW_SUFFIXES + PILLOW_ONLY_SUFFIXES
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".ppm", ".tif", ".tiff", ".webp")
 GREY_WEIGHTS = (0.299, 0.587, 0.114)  # ITU-R 601-2 luma
 _PILLOW_GREY_MODES = ("1", "L", "I;16")
-_INSTALL_PILLOW = "pip install pillow (a dependency of keras_robust)"
 
 
 def list_images(paths):
@@ -63,8 +54,7 @@ def decode_image_file(file, channels=None, name=None):
         uint8 array (H, W, C).
 
     Raises:
-        ValueError: the file is not an image of an accepted format (without
-            Pillow: not JPEG, PNG, BMP or GIF).
+        ValueError: the file is not an image of an accepted format.
 
     Example:
 
@@ -77,16 +67,12 @@ def decode_image_file(file, channels=None, name=None):
         raise ValueError(f"`channels` must be None, 1 or 3. Received: channels={channels!r}")
     is_path = isinstance(file, (str, os.PathLike))
     name = str(file) if is_path else name or getattr(file, "name", None) or "an image file object"
-    try:
-        from PIL import Image
-    except ImportError:
-        pixels = _decode_with_tensorflow(Path(file).read_bytes() if is_path else file.read(), name)
-    else:
-        pixels = _decode_with_pillow(Image, file, name)
-    return to_channels(pixels, channels)
+    return to_channels(_decode(file, name), channels)
 
 
-def _decode_with_pillow(pillow_image, file, name):
+def _decode(file, name):
+    from PIL import Image as pillow_image
+
     try:
         with pillow_image.open(file) as image:
             grey = image.mode in _PILLOW_GREY_MODES
@@ -102,32 +88,6 @@ def _decode_with_pillow(pillow_image, file, name):
         raise ValueError(
             f"Cannot decode {name} as an image ({error}). Accepted: {', '.join(IMAGE_SUFFIXES)} files."
         ) from None
-
-
-def _decode_with_tensorflow(data, name):
-    import tensorflow as tf
-
-    suffix = Path(name).suffix.lower()
-    if suffix in PILLOW_ONLY_SUFFIXES:
-        raise ValueError(_needs_pillow(name, f"a {suffix} file"))
-    try:
-        if tf.io.is_jpeg(data):
-            image = tf.io.decode_jpeg(data, dct_method="INTEGER_ACCURATE").numpy()
-        else:
-            image = tf.io.decode_image(data, expand_animations=False).numpy()
-    except tf.errors.InvalidArgumentError:
-        raise ValueError(_needs_pillow(name, "a file that is no JPEG, PNG, BMP or GIF image")) from None
-    if image.shape[-1] == 2:  # grey and alpha: RGB, as Pillow converts it
-        return np.repeat(image[..., :1], 3, axis=-1)
-    return image[..., :3]
-
-
-def _needs_pillow(name, received):
-    return (
-        f"Cannot decode {name}: without Pillow only JPEG, PNG, BMP and GIF files are read "
-        f"({', '.join(TENSORFLOW_SUFFIXES)}). Received: {received}. Install Pillow to read "
-        f"{', '.join(PILLOW_ONLY_SUFFIXES)} files too: {_INSTALL_PILLOW}."
-    )
 
 
 def to_channels(image, channels=None):

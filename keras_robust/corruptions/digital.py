@@ -31,17 +31,13 @@ def saturate(pixels, params, rng):
 def pixelate(pixels, factor, rng):
     """Shrinks by ``factor`` and enlarges back, both with Pillow's box filter (uint8 in, uint8 out).
 
-    Shrinking runs Pillow's C resampler when Pillow is installed, `geometry.pil_box_resize` (the same bytes,
-    more slowly) otherwise; enlarging is a gather of pixels either way.
+    Shrinking runs Pillow's C resampler; enlarging is a gather of pixels (`geometry.pil_box_resize`).
     """
+    from PIL import Image
+
     _, h, w, _ = pixels.shape
     small_h, small_w = max(int(h * factor), 1), max(int(w * factor), 1)
-    try:
-        from PIL import Image
-    except ImportError:
-        small = geometry.pil_box_resize(pixels, small_h, small_w)
-    else:
-        small = _pil_box_shrink(pixels, small_h, small_w, Image)
+    small = _pil_box_shrink(pixels, small_h, small_w, Image)
     return geometry.pil_box_resize(small, h, w)
 
 
