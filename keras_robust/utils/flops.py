@@ -29,8 +29,8 @@ def _sequence_flops(layers, input_shape):
     return total, shape
 
 
-def _layer_flops(layer, input_shape):
-    """(multiply-adds, output shape) of one layer called on `input_shape`."""
+def _layer_flops(layer, input_shape, output_shape=None):
+    """(multiply-adds, output shape) of one layer called on `input_shape` (giving `output_shape`, if known)."""
     if isinstance(layer, ChannelCorrection):
         unit_shape = tuple(input_shape[:-1]) + (len(layer.channels),)
         return _layer_flops(layer.unit, unit_shape)[0], tuple(input_shape)
@@ -39,9 +39,10 @@ def _layer_flops(layer, input_shape):
         return _sequence_flops([layer.reduce] + inner + [layer.expand], input_shape)[0], tuple(input_shape)
     if isinstance(layer, keras.Sequential):
         return _sequence_flops(layer.layers, input_shape)
+    # Known from the graph where possible: some layers (ConvNeXt's LayerScale) cannot compute it.
+    output_shape = tuple(layer.compute_output_shape(input_shape) if output_shape is None else output_shape)
     if isinstance(layer, keras.Model):
-        return count_flops(layer), tuple(layer.compute_output_shape(input_shape))
-    output_shape = tuple(layer.compute_output_shape(input_shape))
+        return count_flops(layer), output_shape
     if isinstance(layer, PushPull2D):
         # the push and the pull convolution, each k_h·k_w·C multiply-adds per output value
         taps = math.prod(layer.kernel_size) + math.prod(layer.pull_size)
@@ -89,6 +90,6 @@ def count_flops(model, per_layer=False):
     for node in ordered_nodes(model):
         flops = 0
         if isinstance(node.operation, keras.layers.Layer) and len(node.input_tensors) == 1:
-            flops, _ = _layer_flops(node.operation, tuple(node.input_tensors[0].shape))
+            flops, _ = _layer_flops(node.operation, tuple(node.input_tensors[0].shape), tuple(node.outputs[0].shape))
         counts[node.operation.name] = counts.get(node.operation.name, 0) + flops
     return counts if per_layer else sum(counts.values())
