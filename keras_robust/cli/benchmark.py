@@ -52,7 +52,7 @@ def default_output(dataset):
 @click.option("--learning-rate", type=float, default=0.03, show_default=True,
               help="MNIST LeNet experiment: initial SGD learning rate (the paper's 0.1 is unstable in this short run).")
 @options.seed_option()
-@click.option("--batch-size", type=click.IntRange(min=1), default=256, show_default=True)
+@options.batch_size_option(256)
 @options.output_option(help="Folder for results.json, results.csv, report.md and the PNG figures. [default: "
                             f"{DEFAULT_OUTPUT}; with --dataset, {DEFAULT_OUTPUT}-DATASET]")
 @options.overwrite_option()

@@ -30,7 +30,7 @@ BATCH_NORMS = ("frozen", "adapt")  # keras_robust.deepcorrect.builder.BATCH_NORM
                    "adapted to the training batches (the authors' Keras 1 behaviour).")
 @options.limit_option(help="Train on this many images (a seeded random subset).")
 @click.option("--epochs", default=10, show_default=True, type=click.IntRange(min=1))
-@click.option("--batch-size", default=64, show_default=True, type=click.IntRange(min=2))
+@options.batch_size_option(64, minimum=2)
 @click.option("--learning-rate", default=None, type=float,
               help="Default: 0.01 (deepcorrect: the best rate measured with the identity start; the paper's is "
                    "0.1 after a warm-up epoch, see --warmup-epochs), 0.001 (baselines).")
@@ -58,7 +58,7 @@ def deepcorrect(model, weights, method, ranking, dataset, split, data_dir, downl
         FilterRanking, build_deepcorrect, finetune_copy, fit_deepcorrect,
         stability_model, trainable_parameters,
     )
-    from keras_robust.models import save_model
+    from keras_robust.models import resolve_model, save_model
     from keras_robust.utils import count_flops
 
     if not output.endswith(".keras"):
@@ -66,7 +66,7 @@ def deepcorrect(model, weights, method, ranking, dataset, split, data_dir, downl
     if method == "deepcorrect" and not ranking:
         raise ValueError("--ranking is required with --method deepcorrect. Received: no --ranking")
     options.refuse_existing(output, overwrite, inputs=[model, weights, ranking, dataset, data_dir])
-    network = options.load_model(model, weights)
+    network = resolve_model(model, weights)
     if method == "deepcorrect":
         corrected = trained = build_deepcorrect(network, FilterRanking.load(ranking), beta, unit=unit, start=start,
                                                        batch_norm=batch_norm)

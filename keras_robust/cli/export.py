@@ -17,10 +17,10 @@ def export(model, weights, output, overwrite):
     [0, 255] of any batch size and returns logits and probabilities.
     """
     from keras_robust.export import export_saved_model
-    from keras_robust.models import class_names
+    from keras_robust.models import class_names, resolve_model
 
     options.refuse_existing(output, overwrite, inputs=[model, weights])
-    keras_model = options.load_model(model, weights)
+    keras_model = resolve_model(model, weights)
     names = class_names(_named_weights(model, weights), keras_model.outputs[0].shape[-1])
     export_saved_model(keras_model, output, class_names=names, overwrite=overwrite)
     click.echo(f"Exported {keras_model.name} to {output}")

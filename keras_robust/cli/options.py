@@ -90,12 +90,15 @@ def weights_option(default=None):
 
 
 def dataset_options(*, required=True, help=DATASET_HELP, split="test"):
-    """`--dataset`, `--split`, `--data-dir` and `--download`: where the images come from."""
+    """`--dataset`, `--split`, `--data-dir` and `--download`: where the images come from (`split=None`: a
+    command that reads every split, without `--split`)."""
     return compose(
         click.option("--dataset", required=required, metavar="SOURCE", help=help),
-        click.option("--split", default=split, show_default=True, help="Split of a tfds dataset or archive."),
-        click.option("--data-dir", default=None, type=click.Path(file_okay=False), help="tfds data folder."),
-        click.option("--download", is_flag=True, help="Let tfds download a dataset that is not prepared."),
+        *([click.option("--split", default=split, show_default=True, help="Split of a tfds dataset or archive.")]
+          if split is not None else []),
+        click.option("--data-dir", default=None, type=click.Path(file_okay=False),
+                     help="tfds data folder where the dataset was prepared."),
+        click.option("--download", is_flag=True, help="Let tfds download and prepare a dataset that is not prepared."),
     )
 
 
@@ -118,8 +121,15 @@ def overwrite_option():
     return click.option("--overwrite", is_flag=True, help="Replace an existing output.")
 
 
-def seed_option(help="Seed of the image subset, the distortions and random weights."):
-    return click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help=help)
+def seed_option(default=0, help="Seed of the image subset, the distortions and random weights."):
+    return click.option("--seed", **_default(default), show_default=default is not None, type=click.IntRange(min=0),
+                        help=help)
+
+
+def batch_size_option(default, minimum=1, help=None):
+    """`--batch-size`: a whole number of at least `minimum` (`default=None`: the command chooses)."""
+    return click.option("--batch-size", **_default(default), show_default=default is not None,
+                        type=click.IntRange(min=minimum), help=help)
 
 
 def quiet_option():
@@ -146,10 +156,3 @@ def refuse_existing(path, overwrite, inputs=()):
 
     if path is not None:
         check_output(path, overwrite=overwrite, inputs=inputs)
-
-
-def load_model(spec, weights="default"):
-    """`keras_robust.models.resolve_model(spec, weights)`; `"default"` leaves the builder's default weights."""
-    from keras_robust.models import resolve_model
-
-    return resolve_model(spec) if weights == "default" else resolve_model(spec, weights=weights)

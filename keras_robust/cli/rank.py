@@ -36,9 +36,10 @@ def rank(model, weights, dataset, split, data_dir, download, distortion, levels,
     from keras_robust.datasets import load_images
     from keras_robust.deepcorrect import rank_filters
     from keras_robust.deepcorrect.distortions import distort_levels
+    from keras_robust.models import resolve_model
 
     options.refuse_existing(output, overwrite, inputs=[model, weights, dataset, data_dir])
-    network = options.load_model(model, weights)
+    network = resolve_model(model, weights)
     found = load_images(dataset, split, data_dir=data_dir, download=download, limit=limit, seed=seed)
     distorted = distort_levels(found.images, distortion, levels, seed=seed)
     if not quiet:

@@ -28,7 +28,7 @@ def _has_split(source, split):
                    "(not the papers'; see the training tutorial).")
 @click.option("--epochs", type=click.IntRange(min=1), default=None,
               help="Shorten the recipe to this many epochs (milestones scaled).")
-@click.option("--batch-size", type=click.IntRange(min=1), default=None, help="Override the recipe's batch size.")
+@options.batch_size_option(None, help="Override the recipe's batch size.")
 @click.option("--learning-rate", type=float, default=None,
               help="Override the recipe's initial learning rate.")
 @click.option("--validation", default=None, metavar="SOURCE",
@@ -39,8 +39,7 @@ def _has_split(source, split):
 @click.option("--no-validation", is_flag=True, help="Train without validation.")
 @options.limit_option(help="Train on this many images (a seeded random subset).")
 @click.option("--validation-limit", type=click.IntRange(min=1), default=None, help="Validate on this many images.")
-@click.option("--seed", type=click.IntRange(min=0), default=None,
-              help="Seed of weights, data order and augmentation; a CPU run with a seed is repeatable.")
+@options.seed_option(None, help="Seed of weights, data order and augmentation; a CPU run with a seed is repeatable.")
 @click.option("--distribute", default=None, type=click.Choice(["mirrored", "multiworker"]),
               help="mirrored: all GPUs of this machine; multiworker: the machines of TF_CONFIG.")
 @options.overwrite_option()

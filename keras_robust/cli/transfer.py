@@ -10,12 +10,8 @@ DEFAULT_MODEL = "ResNet20PP"  # the push-pull ResNet-20 with its shipped CIFAR-1
 
 
 @click.command()
-@click.option("--dataset", required=True,
-              help="caltech101 or sun397 (tfds, under --data-dir), mnist (shipped test digits), or a folder of "
-                   "class sub-folders (Caltech-256, ...), an .npz or a .tar.gz.")
-@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
-              help="tfds data folder where the dataset was prepared.")
-@click.option("--download", is_flag=True, help="Let tfds download and prepare a dataset that is not prepared.")
+@options.dataset_options(split=None, help="caltech101 or sun397 (tfds, under --data-dir), mnist (shipped test digits), "
+                                          "or a folder of class sub-folders (Caltech-256, ...), an .npz or a .tar.gz.")
 @options.limit_option(help="Use this many images of --dataset (a seeded random subset) before the per-class "
                            "protocol draws from them.")
 @options.model_option(multiple=True, default=(DEFAULT_MODEL,),
@@ -38,7 +34,7 @@ DEFAULT_MODEL = "ResNet20PP"  # the push-pull ResNet-20 with its shipped CIFAR-1
 @options.seed_option()
 @click.option("--svm-training", type=click.Choice(["pooled", "clean", "per_level"]), default="pooled", show_default=True,
               help="One SVM set on clean and all levels together (the paper), one on clean only, or one per level.")
-@click.option("--batch-size", default=128, show_default=True)
+@options.batch_size_option(128)
 @click.option("--cache-dir", type=click.Path(file_okay=False), default="runs/transfer/features", show_default=True,
               help="Feature cache; reruns reuse features of the same model, weights, layer, data and distortion.")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write cached features.")
@@ -52,6 +48,7 @@ def transfer(dataset, data_dir, download, limit, models, weights, layer, distort
     Without --model it evaluates the features of ResNet20PP with its shipped
     CIFAR-10 weights, e.g. `robust-cli transfer --dataset caltech101`.
     """
+    from keras_robust.models import resolve_model
     from keras_robust.transfer import (
         FeatureCache, FeatureExtractor, evaluate_transfer, open_source, resolve_distortion,
     )
@@ -63,7 +60,7 @@ def transfer(dataset, data_dir, download, limit, models, weights, layer, distort
     extractors = []
     for spec in models:
         is_file = spec.endswith(".keras") or Path(spec).exists()
-        model = options.load_model(spec, None if is_file else weights)
+        model = resolve_model(spec, None if is_file else weights)
         name = Path(spec).stem if is_file else spec + ("" if weights == "default" else f"[{weights or 'random'}]")
         extractors.append(FeatureExtractor(model, layer=layer, batch_size=batch_size, name=name, dataset=dataset))
     chosen = [resolve_distortion(name, levels, preset=preset) for name in distortions]
