@@ -72,6 +72,7 @@ def main():
         FeatureExtractor(resolve_model(name, "cifar10"), name=f"{name}[cifar10]") for name in ("ResNet20", "ResNet20PP")
     ] + [FeatureExtractor(resolve_model(path), name=Path(path).stem) for path in args.model]
     distortions = [resolve_distortion(name) for name in args.distortion or ("gaussian_blur", "awgn")]
+    code = commit()  # the code that computes the features, before anything can change it
     start = time.perf_counter()
     results = evaluate_transfer(
         extractors, open_source("mnist"), distortions, n_train=25, n_val=5, n_test=args.n_test,
@@ -81,7 +82,7 @@ def main():
     results.protocol["distortions"] = [definition(d) for d in distortions]
     results.protocol["run"] = {
         "command": " ".join(["scripts/transfer_mnist.py", *sys.argv[1:]]), "seconds": round(seconds, 1),
-        "conditions": 1 + sum(len(d.levels) for d in distortions), **commit(),
+        "conditions": 1 + sum(len(d.levels) for d in distortions), **code,
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }
     output = Path(args.output)
