@@ -74,3 +74,70 @@ def test_deepcorrect_tables_and_figure_come_from_the_results_file():
     first = next(iter(changed["probe"].values()))
     first["top1"] = 0.123456
     assert "| 0.1235 |" in hook.render(changed)  # the table follows the file, not a copy of it
+
+
+def test_transfer_mnist_tables_come_from_the_results_file():
+    """The transfer tutorial's MNIST tables are rendered from scripts/transfer_mnist_results.json, with the run."""
+    import importlib.util
+    import json
+
+    import numpy as np
+
+    spec = importlib.util.spec_from_file_location("transfer_results", DOCS / "hooks" / "transfer_results.py")
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    page = (DOCS / "tutorials" / "transfer.md").read_text()
+    assert hook.MARKER in page
+    results = json.loads(hook.RESULTS.read_text())
+    text = hook.render(results)
+    assert hook.on_page_markdown(page, None, None, None) == page.replace(hook.MARKER, text)
+    run, protocol = results["protocol"]["run"], results["protocol"]
+    assert run["command"] in text and f"{run['seconds'] / 60:.1f} min" in text and run["commit"][:10] in text
+    assert f"seed {protocol['seed']}" in text and f"{protocol['n_splits']} random splits" in text
+    for distortion in protocol["distortions"]:
+        assert f"`{distortion['name']}`" in text
+        assert all(f"{k}={v!r}" in text for k, v in distortion["options"].items())
+    for row in results["results"]:  # every condition: mean ± std (min–max) over the splits
+        splits = np.asarray(row["split_accuracies"])
+        assert f"{row['accuracy']:.4f} ± {row['std']:.4f} ({splits.min():.4f}–{splits.max():.4f})" in text
+    for model, summary in results["summary"].items():  # the averaged table: the file's summary
+        assert all(f"{value:.4f} ± " in text for value in summary.values()), model
+    changed = json.loads(json.dumps(results))
+    changed["results"][0]["split_accuracies"] = [0.123456] * len(changed["results"][0]["split_accuracies"])
+    assert "0.1235 ± 0.0000" in hook.render(changed)  # the tables follow the file, not a copy of it
+    # The sentences after the tables hold for the file's numbers.
+    acc = {(r["model"], r["distortion"].split("/")[-1], r["level"]): r for r in results["results"]}
+    r20, pp = "ResNet20[cifar10]", "ResNet20PP[cifar10]"
+    assert all(acc[pp, "awgn", s]["accuracy"] > acc[r20, "awgn", s]["accuracy"] for s in (10, 20, 40, 60, 80, 100))
+    assert all(acc[pp, "gaussian_blur", s]["accuracy"] > acc[r20, "gaussian_blur", s]["accuracy"] for s in (1, 2))
+    assert all(acc[pp, "gaussian_blur", s]["accuracy"] < acc[r20, "gaussian_blur", s]["accuracy"] for s in (3, 4, 5, 6))
+    assert acc[pp, "clean", None]["accuracy"] < acc[r20, "clean", None]["accuracy"]
+    for s in (1, 2):
+        blurred, clean = acc[r20, "gaussian_blur", s], acc[r20, "clean", None]
+        assert abs(blurred["accuracy"] - clean["accuracy"]) <= blurred["std"]
+        assert acc[pp, "gaussian_blur", s]["accuracy"] > acc[pp, "clean", None]["accuracy"]
+    stale = [line for line in page.splitlines() if line.startswith("| ResNet-20")]
+    assert not stale, f"hand-written result rows in transfer.md: {stale}"
+
+
+def test_training_runs_table_comes_from_the_runs():
+    """The training tutorial's table of the 30-epoch runs: finished runs from the results file, running ones from
+    their log.csv, so it shows the runs that exist and nothing else."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("training_results", DOCS / "hooks" / "training_results.py")
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    page = (DOCS / "tutorials" / "training.md").read_text()
+    assert hook.MARKER in page
+    row = {"epoch": 0.0, "accuracy": 0.5, "val_accuracy": 0.4, "seconds": 100.0}
+    logs = {"ResNet20_resnet-cosine_e30_s0": [row, {**row, "epoch": 1.0, "val_accuracy": 0.61}]}
+    text = hook.render({}, logs)
+    assert "| `ResNet20_resnet-cosine_e30_s0` | ResNet20 | 0 | 2 of 30 | 0.5000 | 0.6100 | – |" in text
+    assert "running" in text
+    results = {"ResNet20PP_resnet-cosine_e30_s1": {"history": [row] * 30, "test_accuracy_last": 0.8612}}
+    text = hook.render(results, logs)
+    assert "| `ResNet20PP_resnet-cosine_e30_s1` | ResNet20PP | 1 | 30 of 30 |" in text and "| 0.8612 |" in text
+    assert "meets the 85% target" in text and text.count("\n") == 3
+    assert hook.render({}, {}) == "No run of the 30-epoch schedule has been started yet."
+    assert set(hook.read_logs()) == {p.parent.name for p in hook.RUNS.glob("*/log.csv") if hook.KEY.match(p.parent.name)}
