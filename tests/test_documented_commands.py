@@ -174,11 +174,12 @@ def _user_files(folder, shared_data):
         (folder / "pictures" / name).mkdir(parents=True, exist_ok=True)
         write_image_file(folder / "pictures" / name / f"{index:04d}.jpg", sample.images[index])
     np.savez(folder / "my-images.npz", images=sample.images, labels=sample.labels)
-    digits = load_images("mnist", "test", limit=60, seed=0)
-    for split, part in (("digits", slice(0, 40)), ("digits_test", slice(40, 60))):
-        for index in range(*part.indices(60)):
-            (folder / split / str(digits.labels[index])).mkdir(parents=True, exist_ok=True)
-            write_image_file(folder / split / str(digits.labels[index]) / f"{index:04d}.png", digits.images[index])
+    digits = load_images("mnist", "test")
+    for digit in range(10):  # every class in both folders: 4 training and 2 validation digits each
+        for count, index in enumerate(np.flatnonzero(digits.labels == digit)[:6]):
+            split = "digits" if count < 4 else "digits_test"
+            (folder / split / str(digit)).mkdir(parents=True, exist_ok=True)
+            write_image_file(folder / split / str(digit) / f"{index:04d}.png", digits.images[index])
     (folder / "home").mkdir()
     if shared_data is not None:
         (folder / DEVELOPERS).symlink_to(shared_data / "cifar10-jpeg", target_is_directory=True)

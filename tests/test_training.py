@@ -307,6 +307,20 @@ def test_cli_errors_are_one_line(tmp_path):
     assert not (tmp_path / "r").exists()
 
 
+def test_cli_refuses_validation_folders_of_other_classes(tmp_path):
+    from PIL import Image
+
+    for folder, names in (("train", ("cat", "dog")), ("check", ("cat", "fox"))):  # same count, other classes
+        for name in names:
+            (tmp_path / folder / name).mkdir(parents=True)
+            Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / folder / name / "0.png")
+    result = invoke("train", "--model", "LeNetA", "--dataset", tmp_path / "train", "--validation",
+                    tmp_path / "check", "--output", tmp_path / "r")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "Received: training ['cat', 'dog'], validation ['cat', 'fox']" in result.output
+    assert not (tmp_path / "r").exists()
+
+
 def test_cli_run_killed_with_sigkill_resumes_exactly(mnist, tmp_path):
     images, labels = mnist
     data = tmp_path / "digits.npz"

@@ -75,6 +75,9 @@ def train(model, dataset, split, data_dir, download, output, recipe_name, epochs
     validation_data = None
     if not no_validation and (validation or _has_split(dataset, validation_split)):
         held_out = load_images(validation or dataset, validation_split, limit=validation_limit, **loading)
+        if data.class_names and held_out.class_names and list(held_out.class_names) != list(data.class_names):
+            raise ValueError(f"The validation images' classes differ from the training images'. Received: training "
+                             f"{list(data.class_names)}, validation {list(held_out.class_names)}")
         validation_data = (held_out.images, held_out.labels)
     classes = len(data.class_names) if data.class_names else int(data.labels.max()) + 1
 
