@@ -129,8 +129,9 @@ def test_corruption_errors_evaluate_the_corrupted_images():
         bright = np.asarray(batch, "float32").mean(axis=(1, 2, 3)) > 127
         return np.eye(2)[bright.astype(int)]
 
-    errors = metrics.corruption_errors(brightness_classifier, images, labels, names=["brightness"],
-                                       severities=(1, 5), seed=0)
+    from keras_robust.benchmarking import corruption_errors
+
+    errors = corruption_errors(brightness_classifier, images, labels, names=["brightness"], severities=(1, 5), seed=0)
     assert list(errors) == ["brightness"] and len(errors["brightness"]) == 2
     for severity, error in zip((1, 5), errors["brightness"]):
         corrupted = corruptions.corrupt(images, "brightness", severity, seed=0)

@@ -249,3 +249,47 @@ def summarize(results, corruption_names, baseline):
             result["rCE"] = None
             result["rCE_undefined"] = str(error)
     return results
+
+
+def corruption_errors(
+    model,
+    images,
+    labels,
+    names=None,
+    severities=metrics.SEVERITIES,
+    *,
+    preset="cifar",
+    seed=0,
+    batch_size=256,
+):
+    """Errors of `model` on corrupted copies of `images`, in %.
+
+    Args:
+        model: a Keras model or a callable returning class scores.
+        images: uint8 array (N, H, W, C).
+        labels: N integer labels.
+        names: corruption names (default: all of
+            `keras_robust.corruptions.names()`).
+        severities: severities to evaluate, each in 1..5.
+        preset: parameter preset of `keras_robust.corruptions.corrupt`.
+        seed: seed of the random corruptions, for reproducible results.
+        batch_size: images per prediction batch.
+
+    Returns:
+        dict name -> list of errors, one per severity.
+    """
+    from keras_robust import corruptions
+
+    names = list(corruptions.names() if names is None else names)
+    errors = {}
+    for name in names:
+        errors[name] = [
+            metrics.classification_error(
+                model,
+                corruptions.corrupt(images, name, severity, preset=preset, seed=seed),
+                labels,
+                batch_size=batch_size,
+            )
+            for severity in severities
+        ]
+    return errors
