@@ -136,8 +136,8 @@ def main():
             if (variant, seed) in done:
                 results["runs"].setdefault(variant, []).append(done[(variant, seed)])
                 continue
-            model, _ = fit(lambda: LeNet(variant, batch_norm=args.batch_norm), train, recipe,
-                           tempfile.mkdtemp(), epochs=args.epochs, seed=seed, verbose=0)
+            model = fit(lambda: LeNet(variant, batch_norm=args.batch_norm), train, recipe,
+                        tempfile.mkdtemp(), epochs=args.epochs, seed=seed, verbose=0).model
             row = {f"{f}:{l}": accuracy(model, x, test_y) for (f, l), x in sets.items()}
             results["runs"].setdefault(variant, []).append(row)
             print(f"[{time.time() - started:6.0f}s] LeNet-{variant} seed {seed}: clean {row['clean:0']:.4f}, "

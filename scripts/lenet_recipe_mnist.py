@@ -45,9 +45,9 @@ def main():
             recipe = dataclasses.replace(RECIPES["lenet"], learning_rate=learning_rate)
             accuracies = []
             for seed in args.seeds:
-                _, rows = fit(build, train, recipe, tempfile.mkdtemp(), validation=held_out, epochs=args.epochs,
-                              seed=seed, verbose=0)
-                accuracies.append(rows[-1]["val_accuracy"])
+                run = fit(build, train, recipe, tempfile.mkdtemp(), validation=held_out, epochs=args.epochs,
+                          seed=seed, verbose=0)
+                accuracies.append(run.last["val_accuracy"])
             print(f"| {name} | {learning_rate:g} | " + " | ".join(f"{100 * a:.1f}%" for a in accuracies) + " |",
                   flush=True)
 

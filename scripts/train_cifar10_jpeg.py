@@ -83,10 +83,10 @@ def main():
         key = name if args.results is None else f"{name}_{args.recipe}_e{epochs}_s{args.seed}"
         output = Path(args.output) / (name if args.results is None else key)
         started = time.perf_counter()
-        _, rows = fit(
+        rows = fit(
             functools.partial(BUILDERS[name], weights=None), (train_images, train_labels), recipe, output,
             validation=validation, epochs=epochs, seed=args.seed, verbose=2,
-        )
+        ).history
         runs[name] = rows
         scores = {}
         for kind in ("last", "best"):

@@ -52,7 +52,7 @@ def train(output, distribute=None, epochs=EPOCHS):
     """One worker's part of the run (or the whole run without `distribute`); returns the final weights."""
     from keras_robust.training import fit
 
-    model, _ = fit(tiny_model, tiny_data(), recipe(epochs), output, seed=SEED, distribute=distribute, verbose=0)
+    model = fit(tiny_model, tiny_data(), recipe(epochs), output, seed=SEED, distribute=distribute, verbose=0).model
     return [np.asarray(v) for v in model.get_weights()]
 
 

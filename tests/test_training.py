@@ -17,6 +17,7 @@ from keras_robust.datasets import load_mnist_test
 from keras_robust.training import (
     RECIPES,
     SGDWithL2,
+    TrainingResult,
     augment_batch,
     fit,
     recipe_for,
@@ -155,8 +156,9 @@ def test_short_lenet_run_on_real_mnist_learns(mnist, tmp_path):
     images, labels = mnist
     # The paper's lr 0.1 is unstable for LeNet-A on 2,000 digits (docs/tutorials/training.md); 0.01 is not.
     recipe = dataclasses.replace(RECIPES["lenet"], batch_size=32, learning_rate=0.01)
-    model, rows = fit(LeNetA, (images[:2000], labels[:2000]), recipe, tmp_path, epochs=3, seed=0, verbose=0,
-                      validation=(images[-2000:], labels[-2000:]))
+    run = fit(LeNetA, (images[:2000], labels[:2000]), recipe, tmp_path, epochs=3, seed=0, verbose=0,
+              validation=(images[-2000:], labels[-2000:]))
+    model, rows = run.model, run.history
     _, accuracy = model.evaluate(images[-2000:], labels[-2000:], verbose=0)
     assert accuracy > 0.90
     assert [row["epoch"] for row in rows] == [0, 1, 2] and rows[-1]["val_accuracy"] == pytest.approx(accuracy)
@@ -164,6 +166,11 @@ def test_short_lenet_run_on_real_mnist_learns(mnist, tmp_path):
     best = keras.saving.load_model(tmp_path / "best.keras", safe_mode=True)
     assert best.evaluate(images[-2000:], labels[-2000:], verbose=0)[1] == pytest.approx(
         max(row["val_accuracy"] for row in rows))
+    assert run.recipe == recipe.shortened(3) and run.output_dir == str(tmp_path) and run.last == rows[-1]
+    saved = run.save(tmp_path / "result.json")
+    again = TrainingResult.load(saved)
+    assert again.history == rows and again.recipe == run.recipe and again.model is None
+    assert run.to_markdown().count("\n|") == 2 + len(rows) and run.to_csv().splitlines()[0].startswith("epoch,")
 
 
 class Interrupt(keras.callbacks.Callback):
@@ -192,7 +199,8 @@ def test_resume_after_interruption_equals_uninterrupted_run(mnist, tmp_path):
     train = (images[:500], labels[:500])
     steps = steps_per_epoch(500, SHORT.batch_size)
     common = dict(epochs=4, seed=3, verbose=0, validation=(images[-300:], labels[-300:]))
-    uninterrupted, full_rows = fit(small_model, train, SHORT, tmp_path / "a", **common)
+    first = fit(small_model, train, SHORT, tmp_path / "a", **common)
+    uninterrupted, full_rows = first.model, first.history
 
     with pytest.raises(KeyboardInterrupt):
         fit(small_model, train, SHORT, tmp_path / "b", callbacks=[Interrupt(1)], **common)
@@ -202,7 +210,8 @@ def test_resume_after_interruption_equals_uninterrupted_run(mnist, tmp_path):
     assert iterations == [2 * steps]
 
     seen = EpochsSeen()
-    resumed, rows = fit(small_model, train, SHORT, tmp_path / "b", callbacks=[seen], **common)
+    second = fit(small_model, train, SHORT, tmp_path / "b", callbacks=[seen], **common)
+    resumed, rows = second.model, second.history
     assert seen.epochs == [2, 3]
     assert int(resumed.optimizer.iterations) == 4 * steps
     for expected, actual in zip(state_arrays(uninterrupted), state_arrays(resumed), strict=True):
@@ -217,7 +226,7 @@ def test_resume_after_interruption_equals_uninterrupted_run(mnist, tmp_path):
 def test_seed_makes_a_cpu_run_repeatable(mnist, tmp_path):
     images, labels = mnist
     train = (images[:256], labels[:256])
-    runs = [fit(small_model, train, SHORT, tmp_path / str(i), epochs=1, seed=seed, verbose=0)[0]
+    runs = [fit(small_model, train, SHORT, tmp_path / str(i), epochs=1, seed=seed, verbose=0).model
             for i, seed in enumerate((7, 7, 8))]
     first, again, other = (state_arrays(model) for model in runs)
     for a, b in zip(first, again, strict=True):
@@ -229,8 +238,9 @@ def test_one_device_mirrored_strategy_trains_like_the_default(mnist, tmp_path):
     images, labels = mnist
     train = (images[:256], labels[:256])
     strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
-    mirrored, rows = fit(small_model, train, SHORT, tmp_path / "m", epochs=2, seed=1, verbose=0, distribute=strategy)
-    plain, plain_rows = fit(small_model, train, SHORT, tmp_path / "p", epochs=2, seed=1, verbose=0)
+    mirrored_run = fit(small_model, train, SHORT, tmp_path / "m", epochs=2, seed=1, verbose=0, distribute=strategy)
+    plain_run = fit(small_model, train, SHORT, tmp_path / "p", epochs=2, seed=1, verbose=0)
+    (mirrored, rows), (plain, plain_rows) = [(run.model, run.history) for run in (mirrored_run, plain_run)]
     assert isinstance(mirrored.trainable_variables[0].value, tf.distribute.DistributedValues)
     assert mirrored.optimizer.iterations.numpy() == 2 * steps_per_epoch(256, SHORT.batch_size)
     for a, b in zip(state_arrays(mirrored), state_arrays(plain), strict=True):

@@ -13,6 +13,7 @@ import tensorflow as tf
 from keras_robust import graph
 from keras_robust.training import checkpoint
 from keras_robust.training.pipeline import evaluation_dataset, steps_per_epoch, training_dataset
+from keras_robust.training.training_result import TrainingResult
 from keras_robust.validation import check_dataset, check_number
 
 DISTRIBUTIONS = ("mirrored", "multiworker")
@@ -180,8 +181,9 @@ def fit(
             as those files are not this run's to replace.
 
     Returns:
-        The trained model, its history as a list of per-epoch dicts (the
-        rows of `log.csv`, including the epochs of earlier, interrupted calls).
+        A `TrainingResult`: `.model` (the trained model), `.history` (a
+        dict per epoch, the rows of `log.csv`, the epochs of earlier,
+        interrupted calls included), `.recipe`, `.output_dir`.
     """
     if epochs is not None and epochs != recipe.epochs:
         recipe = recipe.shortened(epochs)
@@ -250,4 +252,4 @@ def fit(
             dataset, epochs=recipe.epochs, initial_epoch=start_epoch, steps_per_epoch=steps,
             validation_data=validation_data, callbacks=[saver, *callbacks], verbose=verbose, shuffle=False,
         )
-    return model, saver.rows
+    return TrainingResult(model, recipe, saver.rows, output_dir)
