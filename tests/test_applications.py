@@ -89,6 +89,52 @@ def test_records_hold_what_the_models_use():
         assert 0.9 < record.published_top1 < 1 and 0.75 < record.measured_top1 < record.published_top1
 
 
+def test_new_pretrained_weights_are_one_record_and_their_file(tmp_path, monkeypatch):
+    """CONTRIBUTING.md's "Adding pretrained weights": a record in `WEIGHTS` and its `.npz`, no other file."""
+    import hashlib
+    import json
+
+    from click.testing import CliRunner
+
+    from keras_robust.cli.main import cli
+    from keras_robust.export import METADATA
+    from keras_robust.models import class_names, pretrained_record, resolve_model
+
+    rng = np.random.default_rng(0)
+    state = dict(np.load(WEIGHTS["ResNet20.cifar10"].path))
+    state["fc.weight"], state["fc.bias"] = rng.normal(size=(3, 64)).astype("float32"), np.zeros(3, "float32")
+    path = tmp_path / "resnet_20_toy.npz"
+    np.savez(path, **state)
+    record = dataclasses.replace(
+        WEIGHTS["ResNet20.cifar10"], name="toy", file=str(path), sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        classes=3, class_names=("ant", "bee", "cow"), mean=(0.5, 0.4, 0.3), std=(0.2, 0.25, 0.3),
+        input_shape=(24, 24, 3),
+    )
+    monkeypatch.setitem(WEIGHTS, record.key, record)
+
+    model = ResNet20(weights="toy")
+    assert model.input_shape == (None, 24, 24, 3) and model.output_shape == (None, 3)
+    normalization = model.get_layer("normalization")
+    np.testing.assert_allclose(np.ravel(normalization.mean), record.mean, rtol=1e-6)
+    np.testing.assert_allclose(np.ravel(normalization.variance), np.square(record.std), rtol=1e-6)
+    np.testing.assert_array_equal(model.get_layer("fc").kernel.numpy(), state["fc.weight"].T)
+    images = rng.uniform(0, 255, (2, 24, 24, 3)).astype("float32")
+    np.testing.assert_array_equal(resolve_model("resnet20", weights="toy")(images), model(images))
+    assert ResNet20().output_shape == (None, 10)  # the default weights are untouched
+    assert list_models(pretrained="toy") == ["ResNet20"] and "ResNet20" in list_models(pretrained=True)
+    assert pretrained_record("ResNet20", "toy") == record
+    assert class_names(record, 3) == class_names("toy", 3) == ["ant", "bee", "cow"]
+    with pytest.raises(ValueError, match="needs classes=3"):
+        ResNet20(weights="toy", classes=10)
+    with pytest.raises(ValueError, match="no pretrained weights='toy' for ResNet32"):
+        ResNet32(weights="toy")
+
+    target = tmp_path / "exported"
+    result = CliRunner().invoke(cli, ["export", "--model", "ResNet20", "--weights", "toy", "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert json.loads((target / METADATA).read_text())["class_names"] == ["ant", "bee", "cow"]
+
+
 def test_list_models():
     assert list_models() == list(BUILDERS) and len(list_models()) == 23
     assert list_models("resnet2*") == ["ResNet20", "ResNet20PP"]

@@ -20,7 +20,7 @@ def alexnet_body(x):
 
 
 @model_builder.document_arguments
-def AlexNetCIFAR(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=10,
+def AlexNetCIFAR(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=None,
                  classifier_activation="softmax", name="alexnet_cifar", *, dropout=0.5):
     """AlexNet for 32x32 CIFAR images, the baseline of the paper's mCE (no pretrained weights ship).
 

@@ -67,7 +67,7 @@ def densenet_cifar_body(depth, growth_rate, push_pull):
     weights=model_builder.GENERIC_WEIGHTS_DOC,
 )
 def DenseNetCIFAR(depth, growth_rate, push_pull=False, include_top=True, weights=None, input_tensor=None,
-                  input_shape=None, pooling=None, classes=10, classifier_activation="softmax", name=None, *,
+                  input_shape=None, pooling=None, classes=None, classifier_activation="softmax", name=None, *,
                   alpha=1.0, scale=2.0, trainable_alpha=False):
     """A CIFAR DenseNet-BC-`depth`-`growth_rate`, plain or with a push-pull stem.
 
@@ -103,7 +103,7 @@ def DenseNetCIFAR(depth, growth_rate, push_pull=False, include_top=True, weights
 
 @model_builder.document_arguments
 def DenseNet40_12(include_top=True, weights="cifar10", input_tensor=None, input_shape=None, pooling=None,
-                  classes=10, classifier_activation="softmax", name="densenet40_12"):
+                  classes=None, classifier_activation="softmax", name="densenet40_12"):
     """DenseNet-BC-40 with growth rate 12 (Huang et al., 2017) for CIFAR-10; the authors' checkpoint by default.
 
     Example:
@@ -117,7 +117,7 @@ def DenseNet40_12(include_top=True, weights="cifar10", input_tensor=None, input_
 
 @model_builder.document_arguments
 def DenseNet100_12(include_top=True, weights="cifar10", input_tensor=None, input_shape=None, pooling=None,
-                   classes=10, classifier_activation="softmax", name="densenet100_12"):
+                   classes=None, classifier_activation="softmax", name="densenet100_12"):
     """DenseNet-BC-100-12: 16 bottleneck layers per dense block, pretrained on CIFAR-10 by the authors.
 
     Example:
@@ -130,7 +130,7 @@ def DenseNet100_12(include_top=True, weights="cifar10", input_tensor=None, input
 
 @model_builder.document_arguments
 def DenseNet100_24(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
-                   classes=10, classifier_activation="softmax", name="densenet100_24"):
+                   classes=None, classifier_activation="softmax", name="densenet100_24"):
     """DenseNet-BC-100 with growth rate 24. No checkpoint was released: it starts untrained.
 
     Example:
@@ -144,7 +144,7 @@ def DenseNet100_24(include_top=True, weights=None, input_tensor=None, input_shap
 
 @model_builder.document_arguments
 def DenseNet40_12PP(include_top=True, weights="cifar10", input_tensor=None, input_shape=None, pooling=None,
-                    classes=10, classifier_activation="softmax", name="densenet40_12_pp", *, alpha=1.0,
+                    classes=None, classifier_activation="softmax", name="densenet40_12_pp", *, alpha=1.0,
                     scale=2.0, trainable_alpha=False):
     """DenseNet-BC-40-12 with a push-pull stem (Strisciuglio et al., 2020), pretrained by the authors.
 
@@ -159,7 +159,7 @@ def DenseNet40_12PP(include_top=True, weights="cifar10", input_tensor=None, inpu
 
 @model_builder.document_arguments
 def DenseNet100_12PP(include_top=True, weights="cifar10", input_tensor=None, input_shape=None, pooling=None,
-                     classes=10, classifier_activation="softmax", name="densenet100_12_pp", *, alpha=1.0,
+                     classes=None, classifier_activation="softmax", name="densenet100_12_pp", *, alpha=1.0,
                      scale=2.0, trainable_alpha=False):
     """DenseNet-BC-100-12 whose first convolution is a push-pull layer; the authors' weights unless `weights=None`.
 
@@ -173,7 +173,7 @@ def DenseNet100_12PP(include_top=True, weights="cifar10", input_tensor=None, inp
 
 @model_builder.document_arguments
 def DenseNet100_24PP(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
-                     classes=10, classifier_activation="softmax", name="densenet100_24_pp", *, alpha=1.0,
+                     classes=None, classifier_activation="softmax", name="densenet100_24_pp", *, alpha=1.0,
                      scale=2.0, trainable_alpha=False):
     """DenseNet-BC-100-24 with a push-pull stem, untrained (the paper reports it; no checkpoint ships).
 

@@ -41,7 +41,7 @@ def lenet_body(first_filters, second_filters, push_pull, batch_norm):
 
 @model_builder.document_arguments(variant='one of "A", "B", "C", "D", "PA", "PB", "PC", "PD".')
 def LeNet(variant="A", include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
-          classes=10, classifier_activation="softmax", name=None, *, batch_norm=False, alpha=1.0, scale=2.0,
+          classes=None, classifier_activation="softmax", name=None, *, batch_norm=False, alpha=1.0, scale=2.0,
           trainable_alpha=False):
     """A LeNet of Table 1 of the push-pull paper: A-D, or PA-PD with push-pull.
 
@@ -89,7 +89,7 @@ def LeNet(variant="A", include_top=True, weights=None, input_tensor=None, input_
 
 
 @model_builder.document_arguments
-def LeNetA(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=10,
+def LeNetA(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=None,
            classifier_activation="softmax", name="lenet_a", *, batch_norm=False):
     """LeNet-A of Table 1 of the push-pull paper: convolutions of 6 and 16 filters, Dense 128 and 64, for MNIST.
 
@@ -103,7 +103,7 @@ def LeNetA(include_top=True, weights=None, input_tensor=None, input_shape=None, 
 
 
 @model_builder.document_arguments
-def LeNetB(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=10,
+def LeNetB(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=None,
            classifier_activation="softmax", name="lenet_b", *, batch_norm=False):
     """LeNet-B (Table 1): 6 then 8 filters, fully connected 64 and 32 units.
 
@@ -117,7 +117,7 @@ def LeNetB(include_top=True, weights=None, input_tensor=None, input_shape=None, 
 
 
 @model_builder.document_arguments
-def LeNetC(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=10,
+def LeNetC(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=None,
            classifier_activation="softmax", name="lenet_c", *, batch_norm=False):
     """LeNet-C of Table 1, the narrow-first-layer twin of LeNet-A (4 and 16 filters; 128, 64 units).
 
@@ -130,7 +130,7 @@ def LeNetC(include_top=True, weights=None, input_tensor=None, input_shape=None, 
 
 
 @model_builder.document_arguments
-def LeNetD(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=10,
+def LeNetD(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=None,
            classifier_activation="softmax", name="lenet_d", *, batch_norm=False):
     """LeNet-D, the smallest LeNet of Table 1: 4 and 8 filters, 64 and 32 hidden units.
 
@@ -144,7 +144,7 @@ def LeNetD(include_top=True, weights=None, input_tensor=None, input_shape=None, 
 
 
 @model_builder.document_arguments
-def LeNetPA(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=10,
+def LeNetPA(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=None,
             classifier_activation="softmax", name="lenet_pa", *, batch_norm=False, alpha=1.0, scale=2.0,
             trainable_alpha=False):
     """LeNet-PA of Table 1: LeNet-A whose first convolution is a push-pull layer, and nothing else changed.
@@ -160,7 +160,7 @@ def LeNetPA(include_top=True, weights=None, input_tensor=None, input_shape=None,
 
 
 @model_builder.document_arguments
-def LeNetPB(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=10,
+def LeNetPB(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=None,
             classifier_activation="softmax", name="lenet_pb", *, batch_norm=False, alpha=1.0, scale=2.0,
             trainable_alpha=False):
     """LeNet-PB: LeNet-B with the push-pull first layer (Table 1).
@@ -175,7 +175,7 @@ def LeNetPB(include_top=True, weights=None, input_tensor=None, input_shape=None,
 
 
 @model_builder.document_arguments
-def LeNetPC(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=10,
+def LeNetPC(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=None,
             classifier_activation="softmax", name="lenet_pc", *, batch_norm=False, alpha=1.0, scale=2.0,
             trainable_alpha=False):
     """LeNet-PC of Table 1, 4 push-pull filters of 5x5 (pull kernels 11x11) first.
@@ -190,7 +190,7 @@ def LeNetPC(include_top=True, weights=None, input_tensor=None, input_shape=None,
 
 
 @model_builder.document_arguments
-def LeNetPD(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=10,
+def LeNetPD(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=None,
             classifier_activation="softmax", name="lenet_pd", *, batch_norm=False, alpha=1.0, scale=2.0,
             trainable_alpha=False):
     """LeNet-PD: the smallest LeNet (Table 1) with a push-pull layer in place of its first convolution.

@@ -26,7 +26,8 @@ APPLICATION_ARGUMENTS = (
     "include_top", "weights", "input_tensor", "input_shape", "pooling", "classes",
     "classifier_activation",
 )
-NAMED_WEIGHTS = ("cifar10",)
+# The number of classes of a builder's top without pretrained weights (with them: the record's `classes`).
+DEFAULT_CLASSES = 10
 # The push-pull options the authors' checkpoints were trained with (alpha 1, h 2, fixed alpha).
 PAPER_PUSH_PULL = {"alpha": 1.0, "scale": 2.0, "trainable_alpha": False}
 WEIGHT_FILE_SUFFIXES = (".weights.h5", ".npz", ".pth", ".pth.tar", ".pt")
@@ -69,8 +70,8 @@ def conv2d(x, filters, kernel_size, strides=1, name=None, use_bias=False):
     )(x)
 
 
-def model_inputs(input_tensor, input_shape, default_shape, weights):
-    """The `Input` of a builder: `(model_inputs, image_tensor)`."""
+def model_inputs(input_tensor, input_shape, default_shape, record=None):
+    """The `Input` of a builder: `(model_inputs, image_tensor)`; `record`: the pretrained weights it loads."""
     if input_tensor is not None:
         if not keras.backend.is_keras_tensor(input_tensor):
             image = keras.Input(tensor=input_tensor, shape=input_shape)
@@ -82,9 +83,9 @@ def model_inputs(input_tensor, input_shape, default_shape, weights):
             "`input_shape` must be (height, width, channels) with 1 or 3 "
             f"channels (channels_last). Received: input_shape={input_shape}"
         )
-    if weights == "cifar10" and shape[-1] != 3:
+    if record is not None and shape[-1] != len(record.mean):
         raise ValueError(
-            "weights='cifar10' needs 3 input channels. "
+            f"weights={record.name!r} of {record.model} needs {len(record.mean)} input channels. "
             f"Received: input_shape={input_shape}"
         )
     return keras.Input(shape=shape), None
@@ -96,7 +97,7 @@ def application_arguments(arguments):
 
 
 def cifar_input():
-    """`build_classifier` settings of 32x32 RGB CIFAR-10 models."""
+    """`build_classifier` settings of 32x32 RGB CIFAR-10 models (pretrained weights use their record's)."""
     return dict(default_shape=(32, 32, 3), mean=CIFAR_MEAN, std=CIFAR_STD)
 
 
@@ -109,7 +110,8 @@ def check_arguments(name, include_top, weights, pooling, classes, pretrained):
         pretrained: the named weights this builder can load (e.g.
             `("cifar10",)`), possibly empty.
     """
-    if weights in NAMED_WEIGHTS and weights not in pretrained:
+    named_weights = {record.name for record in pretrained_records.WEIGHTS.values()}
+    if weights in named_weights and weights not in pretrained:
         shipped = sorted({record.model for record in pretrained_records.WEIGHTS.values()})
         raise ValueError(
             f"There are no pretrained weights={weights!r} for {name}: pretrained weights ship "
@@ -133,9 +135,10 @@ def check_arguments(name, include_top, weights, pooling, classes, pretrained):
         raise ValueError(f"`pooling` must be one of {POOLINGS}. Received: pooling={pooling!r}")
     if not isinstance(classes, int) or classes < 1:
         raise ValueError(f"`classes` must be a positive int. Received: classes={classes!r}")
-    if weights in pretrained and include_top and classes != 10:
+    record = pretrained_records.pretrained_weights(name, weights) if weights in pretrained else None
+    if record is not None and include_top and classes != record.classes:
         raise ValueError(
-            f"weights={weights!r} with include_top=True needs classes=10. "
+            f"weights={weights!r} with include_top=True needs classes={record.classes}. "
             f"Received: classes={classes}"
         )
 
@@ -165,15 +168,25 @@ def build_classifier(
         top: callable `(x, classes, classifier_activation) -> outputs`
             building the classification top on the feature map.
         name: the model's name.
+        default_shape: the input shape without `input_shape`.
         mean, std: per-channel statistics of images scaled to [0, 1].
+            With pretrained `weights`, the shape, statistics and number of
+            classes (`classes=None`) are read from their `PretrainedWeights`
+            record instead.
         pretrained_key: the builder's name (e.g. `"ResNet20PP"`), used in
             messages and to look up its records in
             `keras_robust.applications.WEIGHTS`.
         Other arguments: as in `keras.applications`.
     """
     pretrained = pretrained_records.weights_of(pretrained_key)
+    record = pretrained_records.pretrained_weights(pretrained_key, weights) if weights in pretrained else None
+    if record is not None:  # the record is the source of truth of what its weights were trained with
+        mean, std = record.mean, record.std
+        default_shape = record.input_shape or default_shape
+    if classes is None:
+        classes = record.classes if record is not None else DEFAULT_CLASSES
     check_arguments(pretrained_key or name, include_top, weights, pooling, classes, pretrained)
-    inputs, image = model_inputs(input_tensor, input_shape, default_shape, weights)
+    inputs, image = model_inputs(input_tensor, input_shape, default_shape, record)
     if image is None:
         image = inputs
     if len(mean) > 1 and image.shape[-1] not in (None, len(mean)):  # grey input: a broadcast error when called
@@ -192,8 +205,7 @@ def build_classifier(
     elif pooling == "max":
         x = keras.layers.GlobalMaxPooling2D(name="max_pool")(x)
     model = keras.Model(inputs, x, name=name)
-    if weights in pretrained:
-        record = pretrained_records.pretrained_weights(pretrained_key, weights)
+    if record is not None:
         torch_weights.load_torch_checkpoint(model, record.verified_path())
     elif weights is not None:
         load_weights_file(model, weights)
@@ -265,8 +277,8 @@ def push_pull(x, filters, kernel_size, name, **options):
 
 
 GENERIC_WEIGHTS_DOC = (
-    '`None` (default), `"cifar10"` where the authors released a checkpoint of this architecture (see '
-    "`keras_robust.applications.WEIGHTS`), or the path of a `.weights.h5` file or of a state dict (`.npz`, or "
+    '`None` (default), the name of weights of `keras_robust.applications.WEIGHTS` shipped for this architecture '
+    '(e.g. `"cifar10"`), or the path of a `.weights.h5` file or of a state dict (`.npz`, or '
     "`.pth`/`.pth.tar` with torch)."
 )
 ARGUMENT_DOCS = {
@@ -276,7 +288,8 @@ ARGUMENT_DOCS = {
     "shape, (32, 32, 3) for the CIFAR models and (28, 28, 1) for the LeNets.",
     "pooling": '`None`, `"avg"` or `"max"`: the global pooling of the features when `include_top=False` '
     "(`None` returns the 4D feature map).",
-    "classes": "int, number of classes of the top (10 with pretrained weights).",
+    "classes": "int, number of classes of the top; `None` (default): the pretrained weights' `classes` "
+    "(see `keras_robust.applications.WEIGHTS`), else 10.",
     "classifier_activation": "activation of the last layer; `None` gives logits.",
     "name": "the model's name.",
     "alpha": "float >= 0, the fixed inhibition strength of the push-pull layer (1 in the paper's models; "

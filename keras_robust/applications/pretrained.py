@@ -26,7 +26,7 @@ class PretrainedWeights:
         name: name of the weights, the builder's `weights` value (e.g.
             `"cifar10"`).
         file: file name of the `.npz` state dict in
-            `keras_robust/applications/weights/`.
+            `keras_robust/applications/weights/` (or an absolute path).
         sha256: SHA-256 of that file, checked every time it is loaded.
         source: where the weights come from (the authors' repository).
         source_file: the authors' checkpoint the `.npz` was converted from.
@@ -35,7 +35,8 @@ class PretrainedWeights:
         classes: number of classes of the model's top.
         class_names: names of the classes, indexed by label.
         mean: per-channel mean of [0, 1] images the model was trained with
-            (applied inside the model).
+            (applied inside the model); its length is the number of input
+            channels.
         std: per-channel standard deviation, likewise.
         recipe: name of the training recipe in `keras_robust.training.RECIPES`.
         epoch: epoch stored in the checkpoint.
@@ -43,6 +44,13 @@ class PretrainedWeights:
             in the checkpoint (`best_prec1` / 100), on the original test set.
         measured_top1: top-1 (a fraction) measured by this package, or `None`.
         measured_on: what `measured_top1` was measured on, and by which script.
+        input_shape: `(height, width, channels)` of the training images, or
+            `None` for the builder's default shape.
+
+    The builder reads the normalisation, the number of classes and the input
+    shape from the record; `list_models(pretrained=...)`, `resolve_model`,
+    the class names of `predict`/`export` and the training recipe all derive
+    from `WEIGHTS`, so a new set of weights is one record and its file.
 
     Example:
 
@@ -69,6 +77,7 @@ class PretrainedWeights:
     published_top1: float
     measured_top1: float = None
     measured_on: str = None
+    input_shape: tuple = None
 
     @property
     def key(self):
@@ -102,7 +111,7 @@ def _read_records():
     data = json.loads(RECORDS_FILE.read_text())
     records = []
     for entry in data["weights"]:
-        sequences = {key: tuple(entry[key]) for key in ("class_names", "mean", "std")}
+        sequences = {key: tuple(entry[key]) for key in ("class_names", "mean", "std", "input_shape") if key in entry}
         records.append(PretrainedWeights(**{**entry, **sequences}))
     return {record.key: record for record in records}
 

@@ -67,7 +67,7 @@ def resnet_cifar_body(depth, push_pull):
     weights=model_builder.GENERIC_WEIGHTS_DOC,
 )
 def ResNetCIFAR(depth, push_pull=False, include_top=True, weights=None, input_tensor=None, input_shape=None,
-                pooling=None, classes=10, classifier_activation="softmax", name=None, *, alpha=1.0, scale=2.0,
+                pooling=None, classes=None, classifier_activation="softmax", name=None, *, alpha=1.0, scale=2.0,
                 trainable_alpha=False):
     """A CIFAR ResNet-`depth` (`depth` = 6n + 2), plain or with a push-pull stem.
 
@@ -100,7 +100,7 @@ def ResNetCIFAR(depth, push_pull=False, include_top=True, weights=None, input_te
 
 
 @model_builder.document_arguments
-def ResNet20(include_top=True, weights="cifar10", input_tensor=None, input_shape=None, pooling=None, classes=10,
+def ResNet20(include_top=True, weights="cifar10", input_tensor=None, input_shape=None, pooling=None, classes=None,
              classifier_activation="softmax", name="resnet20"):
     """ResNet-20 for CIFAR-10 (He et al., 2016): three stages of 3 basic blocks, 0.27 M parameters.
 
@@ -116,7 +116,7 @@ def ResNet20(include_top=True, weights="cifar10", input_tensor=None, input_shape
 
 
 @model_builder.document_arguments
-def ResNet32(include_top=True, weights="cifar10", input_tensor=None, input_shape=None, pooling=None, classes=10,
+def ResNet32(include_top=True, weights="cifar10", input_tensor=None, input_shape=None, pooling=None, classes=None,
              classifier_activation="softmax", name="resnet32"):
     """ResNet-32 for CIFAR-10: five basic blocks per stage; the authors' checkpoint by default.
 
@@ -130,7 +130,7 @@ def ResNet32(include_top=True, weights="cifar10", input_tensor=None, input_shape
 
 
 @model_builder.document_arguments
-def ResNet44(include_top=True, weights="cifar10", input_tensor=None, input_shape=None, pooling=None, classes=10,
+def ResNet44(include_top=True, weights="cifar10", input_tensor=None, input_shape=None, pooling=None, classes=None,
              classifier_activation="softmax", name="resnet44"):
     """ResNet-44 for CIFAR-10, seven basic blocks in each of its three stages.
 
@@ -144,7 +144,7 @@ def ResNet44(include_top=True, weights="cifar10", input_tensor=None, input_shape
 
 
 @model_builder.document_arguments
-def ResNet56(include_top=True, weights="cifar10", input_tensor=None, input_shape=None, pooling=None, classes=10,
+def ResNet56(include_top=True, weights="cifar10", input_tensor=None, input_shape=None, pooling=None, classes=None,
              classifier_activation="softmax", name="resnet56"):
     """ResNet-56 for CIFAR-10 (nine basic blocks a stage), the deepest ResNet of the push-pull paper.
 
@@ -157,7 +157,7 @@ def ResNet56(include_top=True, weights="cifar10", input_tensor=None, input_shape
 
 
 @model_builder.document_arguments
-def ResNet20PP(include_top=True, weights="cifar10", input_tensor=None, input_shape=None, pooling=None, classes=10,
+def ResNet20PP(include_top=True, weights="cifar10", input_tensor=None, input_shape=None, pooling=None, classes=None,
                classifier_activation="softmax", name="resnet20_pp", *, alpha=1.0, scale=2.0, trainable_alpha=False):
     """ResNet-20 with a push-pull first layer (Strisciuglio et al., 2020), the authors' trained model by default.
 
@@ -176,7 +176,7 @@ def ResNet20PP(include_top=True, weights="cifar10", input_tensor=None, input_sha
 
 
 @model_builder.document_arguments
-def ResNet32PP(include_top=True, weights="cifar10", input_tensor=None, input_shape=None, pooling=None, classes=10,
+def ResNet32PP(include_top=True, weights="cifar10", input_tensor=None, input_shape=None, pooling=None, classes=None,
                classifier_activation="softmax", name="resnet32_pp", *, alpha=1.0, scale=2.0, trainable_alpha=False):
     """ResNet-32 whose stem is a push-pull layer; pretrained on CIFAR-10 by the paper's authors.
 
@@ -191,7 +191,7 @@ def ResNet32PP(include_top=True, weights="cifar10", input_tensor=None, input_sha
 
 
 @model_builder.document_arguments
-def ResNet44PP(include_top=True, weights="cifar10", input_tensor=None, input_shape=None, pooling=None, classes=10,
+def ResNet44PP(include_top=True, weights="cifar10", input_tensor=None, input_shape=None, pooling=None, classes=None,
                classifier_activation="softmax", name="resnet44_pp", *, alpha=1.0, scale=2.0, trainable_alpha=False):
     """ResNet-44 with the push-pull stem of the paper (alpha 1, h 2).
 
@@ -205,7 +205,7 @@ def ResNet44PP(include_top=True, weights="cifar10", input_tensor=None, input_sha
 
 
 @model_builder.document_arguments
-def ResNet56PP(include_top=True, weights="cifar10", input_tensor=None, input_shape=None, pooling=None, classes=10,
+def ResNet56PP(include_top=True, weights="cifar10", input_tensor=None, input_shape=None, pooling=None, classes=None,
                classifier_activation="softmax", name="resnet56_pp", *, alpha=1.0, scale=2.0, trainable_alpha=False):
     """ResNet-56 with a push-pull first layer; the authors' CIFAR-10 checkpoint is loaded unless `weights=None`.
 

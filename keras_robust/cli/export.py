@@ -17,20 +17,11 @@ def export(model, weights, output, overwrite):
     [0, 255] of any batch size and returns logits and probabilities.
     """
     from keras_robust.export import export_saved_model
-    from keras_robust.models import class_names, resolve_model
+    from keras_robust.models import class_names, pretrained_record, resolve_model
 
     options.refuse_existing(output, overwrite, inputs=[model, weights])
     keras_model = resolve_model(model, weights)
-    names = class_names(_named_weights(model, weights), keras_model.outputs[0].shape[-1])
+    names = class_names(pretrained_record(model, weights), keras_model.outputs[0].shape[-1])
     export_saved_model(keras_model, output, class_names=names, overwrite=overwrite)
     click.echo(f"Exported {keras_model.name} to {output}")
 
-
-def _named_weights(model, weights):
-    """The named weights a builder loaded ("default": its shipped ones, if any), for the class names."""
-    if weights != "default" or str(model).endswith(".keras"):
-        return weights
-    from keras_robust.applications.pretrained import WEIGHTS
-
-    shipped = [record.name for record in WEIGHTS.values() if record.model.lower() == str(model).lower()]
-    return shipped[0] if shipped else None
