@@ -90,9 +90,8 @@ def train(model, dataset, split, data_dir, download, output, recipe_name, epochs
     click.echo(f"{name}: {len(data.labels)} training images, "
                f"{0 if validation_data is None else len(validation_data[1])} validation images, "
                f"recipe {recipe.name} ({epochs or recipe.epochs} epochs), output {output}")
-    rows = fit(model_fn, (data.images, data.labels), recipe, output, validation=validation_data, epochs=epochs,
-               seed=seed, distribute=distribute, verbose=0 if quiet else 1 if sys.stdout.isatty() else 2,
-               overwrite=overwrite).history
-    last = rows[-1] if rows else {}
-    summary = ", ".join(f"{key} {last[key]:.4f}" for key in ("accuracy", "val_accuracy") if key in last)
-    click.echo(f"done: {len(rows)} epochs; last epoch {summary}; files in {output}")
+    run = fit(model_fn, (data.images, data.labels), recipe, output, validation=validation_data, epochs=epochs,
+              seed=seed, distribute=distribute, verbose=0 if quiet else 1 if sys.stdout.isatty() else 2,
+              overwrite=overwrite)
+    summary = ", ".join(f"{key} {run.last[key]:.4f}" for key in ("accuracy", "val_accuracy") if key in run.last)
+    click.echo(f"done: {run.epochs} epochs; last epoch {summary}; files in {output}")

@@ -5,9 +5,6 @@ import dataclasses
 from keras_robust.results import Result, csv_text, markdown_table
 from keras_robust.training.recipes import Recipe
 
-COLUMNS = ("epoch", "learning_rate", "accuracy", "loss", "val_accuracy", "val_loss", "seconds")
-
-
 class TrainingResult(Result):
     """A training run: the trained model, the recipe and the per-epoch history.
 
@@ -53,7 +50,7 @@ class TrainingResult(Result):
         return cls(None, recipe, data["history"], data["output_dir"])
 
     def _rows(self):
-        columns = [c for c in COLUMNS if any(c in row for row in self.history)]
+        columns = list(self.history[0]) if self.history else []  # log.csv's columns, as `checkpoint.write_log`
         return columns, [[row.get(c, "") for c in columns] for row in self.history]
 
     def to_markdown(self):
