@@ -176,23 +176,21 @@ def resolve_model(spec, weights=DEFAULT_WEIGHTS, **builder_options):
 
     from keras_robust.applications import get_builder, list_models
 
-    holds_weights = isinstance(spec, keras.Model) or (
-        isinstance(spec, (str, os.PathLike)) and (str(spec).endswith(KERAS_SUFFIX) or Path(spec).exists())
-    )
-    if holds_weights and weights not in (DEFAULT_WEIGHTS, None):
+    own_weights = holds_weights(spec)
+    if own_weights and weights not in (DEFAULT_WEIGHTS, None):
         raise ValueError(
             f"A {KERAS_SUFFIX} file or a keras.Model holds its own weights; `weights` applies to builder "
             f"names only. Received: spec={spec if isinstance(spec, (str, os.PathLike)) else type(spec).__name__}, "
             f"weights={weights!r}"
         )
-    if holds_weights and builder_options:
+    if own_weights and builder_options:
         raise ValueError(
             f"Builder arguments apply to builder names only, not to a {KERAS_SUFFIX} file or a keras.Model. "
             f"Received: {', '.join(f'{key}={value!r}' for key, value in builder_options.items())}"
         )
     if isinstance(spec, keras.Model):
         return spec
-    if holds_weights:
+    if own_weights:
         return load_model(spec)
     if not isinstance(spec, str):
         raise ValueError(
@@ -209,6 +207,60 @@ def resolve_model(spec, weights=DEFAULT_WEIGHTS, **builder_options):
     if weights != DEFAULT_WEIGHTS:
         builder_options["weights"] = weights
     return builder(**builder_options)
+
+
+def holds_weights(spec):
+    """Whether `spec` is a `keras.Model` or names a `.keras` file (rather than a builder)."""
+    if hasattr(spec, "layers"):
+        return True
+    return isinstance(spec, (str, os.PathLike)) and (str(spec).endswith(KERAS_SUFFIX) or Path(spec).exists())
+
+
+def model_names(specs):
+    """One name per model spec, in order, for tables and reports.
+
+    A builder name names itself, a `keras.Model` by its `name`, a file by its
+    stem; files that share a stem (`s0/best.keras`, `s1/best.keras`) are
+    named by as many of their last path parts as tell them apart (`s0/best`,
+    `s1/best`).
+
+    Raises:
+        ValueError: the same model given twice, or two models that nothing
+            tells apart (the message names them).
+    """
+    specs = list(specs)
+    keys = [spec if hasattr(spec, "layers") else os.path.normpath(os.fspath(spec)) for spec in specs]
+    for i, key in enumerate(keys):
+        if any(key is other or (isinstance(key, str) and key == other) for other in keys[:i]):
+            raise ValueError(f"The same model is given twice: {_describe(specs[i])}. Give each model once.")
+    parts = [Path(key).with_suffix("").parts if holds_weights(spec) and isinstance(key, str) else None
+             for spec, key in zip(specs, keys)]
+    depth = [1] * len(specs)
+
+    def name(i):
+        if parts[i] is not None:
+            return "/".join(parts[i][-depth[i]:])
+        return specs[i].name if hasattr(specs[i], "layers") else str(specs[i])
+
+    while True:
+        names = [name(i) for i in range(len(specs))]
+        clashes = [i for i in range(len(specs)) if names.count(names[i]) > 1]
+        if not clashes:
+            return names
+        growable = [i for i in clashes if parts[i] is not None and depth[i] < len(parts[i])]
+        if not growable:
+            first = clashes[0]
+            raise ValueError(
+                f"Two models would share the name {names[first]!r}: "
+                f"{', '.join(_describe(specs[i]) for i in clashes if names[i] == names[first])}. "
+                f"Give them distinct names (rename a file, or set a keras.Model's `name`)."
+            )
+        for i in growable:
+            depth[i] += 1
+
+
+def _describe(spec):
+    return f"keras.Model {spec.name!r}" if hasattr(spec, "layers") else repr(os.fspath(spec))
 
 
 def pretrained_record(spec, weights=DEFAULT_WEIGHTS):

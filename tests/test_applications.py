@@ -15,6 +15,7 @@ from keras_robust.applications import (
     DenseNet40_12,
     DenseNet100_24,
     LeNet,
+    LeNetA,
     LeNetPA,
     ResNet20,
     ResNet20PP,
@@ -367,6 +368,25 @@ def test_to_push_pull_nested_models_and_fused_activations():
     dense_only = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
     with pytest.raises(ValueError, match="no Conv2D"):
         to_push_pull(dense_only)
+
+
+def test_model_names_tell_every_model_apart():
+    from keras_robust.models import model_names
+
+    small = LeNetA(weights=None)
+    assert model_names(["ResNet20", "runs/a/best.keras", small]) == ["ResNet20", "best", small.name]
+    assert model_names(["runs/s0/best.keras", "runs/s1/best.keras", "x/s1/last.keras"]) == ["s0/best", "s1/best",
+                                                                                          "last"]
+    assert model_names(["a/run/best.keras", "b/run/best.keras"]) == ["a/run/best", "b/run/best"]
+    for specs, message in [
+        (["ResNet20", "ResNet20"], "The same model is given twice: 'ResNet20'"),
+        (["a/best.keras", "a/./best.keras"], "given twice: 'a/./best.keras'"),
+        ([small, small], "given twice: keras.Model"),
+        (["best.keras", "./best.keras"], "given twice"),
+        ([small, LeNetA(weights=None, name=small.name)], "would share the name"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            model_names(specs)
 
 
 def test_resolve_model_takes_names_keras_files_and_models(tmp_path):

@@ -66,6 +66,21 @@ def test_benchmark_of_named_models_on_npz_is_reproducible(tmp_path, tiny_npz):
     assert set(outputs[0]) == {"gaussian_noise", "brightness"}
 
 
+def test_files_that_share_a_name_are_told_apart_by_their_folders(tmp_path, tiny_npz):
+    from keras_robust.applications import LeNetA, LeNetPA
+    from keras_robust.models import save_model
+
+    for folder, builder in (("s0", LeNetA), ("s1", LeNetPA)):
+        save_model(builder(weights=None), tmp_path / folder / "best.keras")
+    result = invoke("benchmark", "--dataset", tiny_npz, "--model", tmp_path / "s0" / "best.keras",
+                    "--model", tmp_path / "s1" / "best.keras", "--baseline", "s0/best", *FEW, "--no-figures",
+                    "--output", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert list(report["models"]) == ["s0/best", "s1/best"] and report["baseline"] == "s0/best"
+    assert report["models"]["s0/best"]["mCE"] == pytest.approx(100)
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -76,6 +91,7 @@ def test_benchmark_of_named_models_on_npz_is_reproducible(tmp_path, tiny_npz):
         (["--dataset", "{npz}", "--model", "LeNetA", "--levels", "0,9"], "Severities must be among"),
         (["--dataset", "{npz}", "--model", "LeNetA", "--baseline", "VGG"], "Unknown baseline 'VGG'"),
         (["--dataset", "{npz}"], "Name the models to evaluate"),
+        (["--dataset", "{npz}", "--model", "LeNetA", "--model", "LeNetA"], "The same model is given twice: 'LeNetA'"),
         (["--dataset", "{npz}", "--model", "LeNetA", "--baseline", "alexnet-cifar10", "--levels", "1"],
          "evaluate all five"),
     ],

@@ -1,7 +1,5 @@
 """`benchmark(...)`: which data, which models, which baseline, then one evaluation -> `BenchmarkResult`."""
 
-from pathlib import Path
-
 import numpy as np
 
 from keras_robust.benchmarking import evaluation
@@ -66,13 +64,12 @@ def load_models(specs, weights="default", seed=0):
     """`{name: model}` of builder names (with `weights`) or .keras files; untrained weights drawn with `seed`."""
     import keras
 
-    from keras_robust.models import resolve_model
+    from keras_robust.models import holds_weights, model_names, resolve_model
 
     keras.utils.set_random_seed(seed)
     models = {}
-    for spec in specs:
-        is_file = not isinstance(spec, str) or spec.endswith(".keras") or Path(spec).exists()
-        name = (spec.name if hasattr(spec, "layers") else Path(str(spec)).stem) if is_file else str(spec)
+    for name, spec in zip(model_names(specs), specs):
+        is_file = holds_weights(spec)
         if is_file or weights != "default":
             models[name] = resolve_model(spec, weights=None if is_file else weights)
         else:

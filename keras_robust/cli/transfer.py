@@ -48,7 +48,7 @@ def transfer(dataset, data_dir, download, limit, models, weights, layer, distort
     Without --model it evaluates the features of ResNet20PP with its shipped
     CIFAR-10 weights, e.g. `robust-cli transfer --dataset caltech101`.
     """
-    from keras_robust.models import resolve_model
+    from keras_robust.models import holds_weights, model_names, resolve_model
     from keras_robust.transfer import (
         FeatureCache, FeatureExtractor, evaluate_transfer, open_source, resolve_distortion,
     )
@@ -58,10 +58,10 @@ def transfer(dataset, data_dir, download, limit, models, weights, layer, distort
     for path in (output, output.with_suffix(".csv")):
         options.refuse_existing(path, overwrite, inputs=[dataset, data_dir, *models, weights])
     extractors = []
-    for spec in models:
-        is_file = spec.endswith(".keras") or Path(spec).exists()
+    for name, spec in zip(model_names(models), models):
+        is_file = holds_weights(spec)
         model = resolve_model(spec, None if is_file else weights)
-        name = Path(spec).stem if is_file else spec + ("" if weights == "default" else f"[{weights or 'random'}]")
+        name += "" if is_file or weights == "default" else f"[{weights or 'random'}]"
         extractors.append(FeatureExtractor(model, layer=layer, batch_size=batch_size, name=name, dataset=dataset))
     chosen = [resolve_distortion(name, levels, preset=preset) for name in distortions]
     results = evaluate_transfer(
