@@ -7,6 +7,7 @@ A ```text block right after a ```python block shows what it prints and must equa
 """
 
 import contextlib
+import json
 import io
 import re
 from pathlib import Path
@@ -141,3 +142,37 @@ def test_training_runs_table_comes_from_the_runs():
     assert "meets the 85% target" in text and text.count("\n") == 3
     assert hook.render({}, {}) == "No run of the 30-epoch schedule has been started yet."
     assert set(hook.read_logs()) == {p.parent.name for p in hook.RUNS.glob("*/log.csv") if hook.KEY.match(p.parent.name)}
+
+
+def test_training_benchmark_tables_come_from_the_benchmark_results():
+    """The trained models' corruption benchmark: every benchmark_s<seed>/results.json, spread over seeds, the
+    paper's Table 2-3 beside, and a verdict that follows the numbers."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("training_results", DOCS / "hooks" / "training_results.py")
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    assert hook.BENCHMARK_MARKER in (DOCS / "tutorials" / "training.md").read_text()
+    paper = json.loads(hook.PAPER.read_text())
+    names = list(paper["table2"]["ResNet-20"])
+
+    def entry(clean, level_error, mce, rce):
+        return {"clean_error": clean, "corruption_error": level_error, "mCE": mce, "rCE": rce,
+                "errors": {c: {str(s): level_error + s - 3 for s in range(1, 6)} for c in names}}
+
+    def result(seed, plain_mce, pp_mce):
+        return {"images": 10000, "corruptions": names, "models": {
+            f"ResNet20_resnet-cosine_e30_s{seed}/last": entry(13.0, 30.0, 100.0, 100.0),
+            f"ResNet20PP_resnet-cosine_e30_s{seed}/last": entry(14.0, 28.0, pp_mce, 90.0),
+            "ResNet20PP": entry(20.0, 40.0, 130.0, 120.0)}}
+
+    text = hook.render_benchmark({0: result(0, 100, 92.0), 1: result(1, 100, 96.0)}, paper)
+    assert "| ResNet20PP | trained here (`resnet-cosine`, 30 epochs, JPEG) | 0, 1 | 14.00 | 28.00 | 94.00 ± 2.00 |" \
+        in text
+    assert "| ResNet20PP | the authors' checkpoint (lossless CIFAR-10) | 0, 1 | 20.00 | 40.00 | 130.00 |" in text
+    assert "| 8.29 / 29.83 / 101 / 158 |" in text and "| gaussian_noise | 30.00 | 28.00 | 40.00 | 57.41 | 49.9 |" in text
+    assert "mCE is 94.0 and rCE 90.0 against ResNet20's 100.0 and 100.0" in text and ": the direction" in text
+    worse = hook.render_benchmark({0: result(0, 100, 104.0)}, paper)
+    assert ": not the direction" in worse and "on 10,000 JPEG test images" in worse
+    assert hook.render_benchmark({}, paper) == "No benchmark of the trained models has been run yet."
+    assert set(hook.read_benchmarks()) == {int(p.parent.name[11:]) for p in hook.RUNS.glob("benchmark_s*/results.json")}

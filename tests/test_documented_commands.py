@@ -10,6 +10,7 @@ be documented wrong) without the suite seeing it.
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -75,6 +76,9 @@ OUTCOMES = {
     "robust-cli train --model ResNet20PP --dataset cifar10 --data-dir ~/tensorflow_datasets --seed 0": OFFLINE,
     "robust-cli train --model ResNet20 --dataset cifar10-jpeg/ --limit 10000 --epochs 15 --output runs/r20":
         TRAINING,
+    "robust-cli benchmark --dataset cifar10-jpeg/test.tar.gz --model runs/cifar10_jpeg/ResNet20_resnet-cosine_e30_s0/"
+    "last.keras --model runs/cifar10_jpeg/ResNet20PP_resnet-cosine_e30_s0/last.keras --model ResNet20 --model "
+    "ResNet20PP --baseline ResNet20_resnet-cosine_e30_s0/last -o runs/cifar10_jpeg/benchmark_s0": EVALUATING,
     "robust-cli train --model LeNetA --dataset digits/ --validation digits_test/ --learning-rate 0.01": TRAINING,
     "robust-cli train --model LeNetA --dataset mnist --epochs 1": RUNS,
     "TF_CONFIG='{\"cluster\": {\"worker\": [\"host1:12345\", \"host2:12345\"]}, \"task\": {\"type\": \"worker\", "
@@ -183,6 +187,9 @@ def _user_files(folder, shared_data):
     (folder / "home").mkdir()
     if shared_data is not None:
         (folder / DEVELOPERS).symlink_to(shared_data / "cifar10-jpeg", target_is_directory=True)
+        for trained in (ROOT / "runs" / "cifar10_jpeg").glob("*/last.keras"):  # what the training page's runs made
+            (folder / trained.parent.relative_to(ROOT)).mkdir(parents=True)
+            shutil.copy(trained, folder / trained.relative_to(ROOT))
 
 
 def _run_in_process(argv):
