@@ -75,6 +75,10 @@ def test_deepcorrect_tables_and_figure_come_from_the_results_file():
     first = next(iter(changed["probe"].values()))
     first["top1"] = 0.123456
     assert "| 0.1235 |" in hook.render(changed)  # the table follows the file, not a copy of it
+    finetune = next(run for run in changed["runs"].values() if run["arm"] == "Finetune" and run["status"] == "done")
+    changed["runs"]["resnet20pp_awgn_finetune_s0_e2"] = {**finetune, "model": "ResNet20PP", "top1": 0.654321}
+    text = hook.render(changed)
+    assert text.index("**Table II on ResNet20**") < text.index("**Table II on ResNet20PP**") < text.index("0.6543")
 
 
 def test_transfer_mnist_tables_come_from_the_results_file():

@@ -53,11 +53,11 @@ def _cell(runs):
     return "–"
 
 
-def _runs_table(runs):
+def _runs_table(runs, model):
     lines = ["| Method | AWGN | Gaussian blur | Trainable params | FLOPs | Paper (AlexNet) AWGN / blur, trainable |",
              "|---|---|---|---|---|---|"]
     for arm in ARMS:
-        chosen = [r for r in runs.values() if r["arm"] == arm and r["model"] == "ResNet20"]
+        chosen = [r for r in runs.values() if r["arm"] == arm and r["model"] == model]
         if not chosen:
             continue
         cells = [_cell([r for r in chosen if r["distortion"] == d]) for d in DISTORTIONS]
@@ -132,11 +132,14 @@ def render(results):
         lines += ["**Probe** (AWGN, identity start unless named, real ranking unless named, equal steps on the first "
                   "19,200 shuffled training images; top-1 over clean + 6 levels on 1,000 class-balanced test "
                   "images):", ""] + _probe_table(results["probe"]) + [""]
-    if results.get("runs"):
-        lines += ["**Table II on ResNet20** (top-1 over the clean test images and the 6 levels; mean ± half the "
+    models = sorted({r["model"] for r in results.get("runs", {}).values()}, key=lambda m: (m != "ResNet20", m))
+    for model in models:
+        lines += [f"**Table II on {model}** (top-1 over the clean test images and the 6 levels; mean ± half the "
                   "range over the seeds; each cell gives the seeds and the run's length against the paper's 10 "
                   "epochs; a run still in progress shows its last curve point instead):", ""]
-        lines += _runs_table(results["runs"]) + [""] + _figure(results["runs"])
+        lines += _runs_table(results["runs"], model) + [""]
+    if results.get("runs"):
+        lines += _figure(results["runs"])
     return "\n".join(lines) + "\n"
 
 
