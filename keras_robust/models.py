@@ -118,6 +118,7 @@ def load_model(path, compile=True):
             "registered layers (keras_robust's are) can be loaded."
         )
     import keras_robust.layers  # noqa: F401  (registers every keras_robust class before loading)
+    import keras_robust.optimizers  # noqa: F401  (the optimizer that `fit` compiles models with)
 
     try:
         return keras.saving.load_model(path, compile=compile, safe_mode=True)

@@ -50,12 +50,12 @@ def state_arrays(model):
     return [v.numpy() for v in model.variables + model.optimizer.variables]
 
 
-@pytest.mark.parametrize("module", ["recipes", "sgd_with_l2", "pipeline"])
+@pytest.mark.parametrize("module", ["training.recipes", "optimizers", "training.pipeline"])
 def test_docstring_examples(module):
     import doctest
     import importlib
 
-    tested = importlib.import_module(f"keras_robust.training.{module}")
+    tested = importlib.import_module(f"keras_robust.{module}")
     result = doctest.testmod(tested, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
 
@@ -116,6 +116,22 @@ def test_sgd_with_l2_round_trips_through_keras_file(tmp_path):
     model.save(tmp_path / "m.keras")
     loaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
     assert isinstance(loaded.optimizer, SGDWithL2) and loaded.optimizer.l2 == SHORT.weight_decay
+
+
+def test_a_model_that_fit_saved_loads_in_a_fresh_process(tmp_path):
+    """A fresh `robust-cli benchmark` or `predict` has not imported `keras_robust.training`: loading must not need
+    it."""
+    import subprocess
+    import sys
+
+    model = small_model()
+    model.compile(optimizer=SHORT.optimizer(steps_per_epoch=7), loss="sparse_categorical_crossentropy")
+    model.optimizer.build(model.trainable_variables)
+    model.save(tmp_path / "last.keras")
+    code = ("import sys; from keras_robust.models import load_model; m = load_model(sys.argv[1]); "
+            "assert 'keras_robust.training' not in sys.modules; print(type(m.optimizer).__name__, m.optimizer.l2)")
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "last.keras")], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.split() == ["SGDWithL2", str(SHORT.weight_decay)], done.stderr[-2000:]
 
 
 def test_augmentation_is_a_shifted_window_maybe_flipped():

@@ -2,7 +2,7 @@
 
 from keras_robust.training.pipeline import augment_batch, evaluation_dataset, steps_per_epoch, training_dataset
 from keras_robust.training.recipes import RECIPES, Recipe, recipe_for
-from keras_robust.training.sgd_with_l2 import SGDWithL2
+from keras_robust.optimizers import SGDWithL2
 from keras_robust.training.trainer import DISTRIBUTIONS, distribution_strategy, fit
 from keras_robust.training.training_result import TrainingResult
 

@@ -5,7 +5,7 @@ import math
 
 import keras
 
-from keras_robust.training.sgd_with_l2 import SGDWithL2
+from keras_robust.optimizers import SGDWithL2
 from keras_robust.validation import check_int
 
 
