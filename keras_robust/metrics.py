@@ -1,4 +1,4 @@
-"""Corruption-robustness metrics: E, CE_c, mCE, rCE_c and rCE.
+"""Corruption-robustness metrics: E (and top-1 accuracy), CE_c, mCE, rCE_c and rCE.
 
 Definitions follow Hendrycks & Dietterich (2019) as used by Strisciuglio et
 al. (2020), equations (1) and (2). Every error is a classification error in
@@ -219,19 +219,79 @@ def relative_mean_corruption_error(errors, clean_error, baseline="alexnet-cifar1
     return float(np.mean(list(values.values())))
 
 
-def _predict_labels(model, images, batch_size):
-    if hasattr(model, "predict"):
-        scores = model.predict(images, batch_size=batch_size, verbose=0)
+def predicted_classes(model, images, *, batch_size=256):
+    """The class `model` predicts for each image: the argmax of its scores, batch by batch.
+
+    A Keras model runs through `predict_on_batch` (without `predict`'s set-up
+    on every call); any other callable is called on each batch.
+
+    Args:
+        model: a Keras model, or a callable mapping a batch of images to class
+            scores (an object with only `predict` works too).
+        images: array (N, H, W, C) of raw pixels in [0, 255].
+        batch_size: images per prediction batch, a positive int.
+
+    Returns:
+        int array (N,) of predicted classes.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_robust.metrics import predicted_classes
+    >>> predicted_classes(lambda batch: batch, np.eye(3)[[2, 0, 1]], batch_size=2).tolist()
+    [2, 0, 1]
+    """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"`batch_size` must be a positive int. Received: batch_size={batch_size!r}")
+    if hasattr(model, "predict_on_batch"):
+        call = model.predict_on_batch
     elif callable(model):
-        scores = np.concatenate(
-            [np.asarray(model(images[i : i + batch_size])) for i in range(0, len(images), batch_size)]
-        )
+        call = model
+    elif hasattr(model, "predict"):
+        def call(batch):
+            return model.predict(batch, verbose=0)
     else:
         raise ValueError(
             "model must be a Keras model (with predict) or a callable returning class "
             f"scores. Received: {type(model).__name__}"
         )
-    return np.argmax(np.asarray(scores), axis=-1)
+    batches = [np.argmax(np.asarray(call(images[i : i + batch_size])), axis=-1)
+               for i in range(0, len(images), batch_size)]
+    return np.concatenate(batches) if batches else np.zeros((0,), "int64")
+
+
+def _predicted_and_labels(model, images, labels, batch_size):
+    labels = np.asarray(labels).reshape(-1)
+    if len(images) != len(labels) or len(labels) == 0:
+        raise ValueError(
+            f"images and labels must be non-empty and of equal length. Received: "
+            f"{len(images)} images and {len(labels)} labels."
+        )
+    return predicted_classes(model, images, batch_size=batch_size), labels
+
+
+def accuracy(model, images, labels, *, batch_size=256):
+    """Top-1 accuracy of `model` on `images`, a fraction in [0, 1].
+
+    The complement of `classification_error` (which is in percent), computed
+    from the same predictions.
+
+    Args:
+        model: a Keras model, or a callable mapping a batch of images to class
+            scores.
+        images: array (N, H, W, C) of raw pixels in [0, 255].
+        labels: N integer class labels.
+        batch_size: images per prediction batch.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_robust.metrics import accuracy
+    >>> accuracy(lambda batch: batch, np.eye(4), [0, 1, 2, 0])
+    0.75
+    """
+    predicted, labels = _predicted_and_labels(model, images, labels, batch_size)
+    return float(np.mean(predicted == labels))
 
 
 def classification_error(model, images, labels, *, batch_size=256):
@@ -243,12 +303,13 @@ def classification_error(model, images, labels, *, batch_size=256):
         images: array (N, H, W, C) of raw pixels in [0, 255].
         labels: N integer class labels.
         batch_size: images per prediction batch.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_robust.metrics import classification_error
+    >>> classification_error(lambda batch: batch, np.eye(4), [0, 1, 2, 0])
+    25.0
     """
-    labels = np.asarray(labels).reshape(-1)
-    if len(images) != len(labels) or len(labels) == 0:
-        raise ValueError(
-            f"images and labels must be non-empty and of equal length. Received: "
-            f"{len(images)} images and {len(labels)} labels."
-        )
-    predicted = _predict_labels(model, images, batch_size)
+    predicted, labels = _predicted_and_labels(model, images, labels, batch_size)
     return 100.0 * float(np.mean(predicted != labels))

@@ -16,7 +16,6 @@ import argparse
 import time
 from pathlib import Path
 
-import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_TARBALL = REPO.parent / "shared" / "data" / "cifar10-jpeg" / "test.tar.gz"
@@ -29,6 +28,7 @@ def main():
     parser.add_argument("--batch-size", type=int, default=500)
     args = parser.parse_args()
 
+    from keras_robust import metrics
     from keras_robust.applications import BUILDERS, WEIGHTS
     from keras_robust.datasets import load_cifar10_jpeg
 
@@ -40,8 +40,7 @@ def main():
     for record in WEIGHTS.values():
         start = time.perf_counter()
         model = BUILDERS[record.model](weights=record.name)
-        predictions = model.predict(images, batch_size=args.batch_size, verbose=0).argmax(1)
-        top1 = 100 * np.mean(predictions == labels)
+        top1 = 100 * metrics.accuracy(model, images, labels, batch_size=args.batch_size)
         print(
             f"| {record.model} | {top1:.2f} | {100 * record.measured_top1:.2f} | "
             f"{100 * record.published_top1:.2f} | {record.epoch} |",

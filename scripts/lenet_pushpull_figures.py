@@ -23,6 +23,7 @@ import time
 
 import numpy as np
 
+from keras_robust import metrics
 from keras_robust.applications import LeNet
 from keras_robust.atomic import atomic_output
 from keras_robust.corruptions import distort, get_distortion
@@ -46,7 +47,7 @@ def conditions(images, seed, clip):
 
 
 def accuracy(model, images, labels):
-    return float(np.mean(np.argmax(model.predict(images, batch_size=500, verbose=0), axis=-1) == labels))
+    return metrics.accuracy(model, images, labels, batch_size=500)
 
 
 def spread(values):

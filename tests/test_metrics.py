@@ -139,3 +139,41 @@ def test_corruption_errors_evaluate_the_corrupted_images():
         assert error == expected
     # Brightening turns dark images into "bright" ones: severity 5 errs more than the clean images.
     assert errors["brightness"][1] > metrics.classification_error(brightness_classifier, images, labels)
+
+
+class _PredictOnly:
+    """A model with `predict` only, as some wrappers expose."""
+
+    def predict(self, batch, verbose=0):
+        return np.asarray(batch)
+
+
+class _KerasLike:
+    """Counts the batches a Keras model would see through `predict_on_batch`."""
+
+    def __init__(self):
+        self.batches = []
+
+    def predict_on_batch(self, batch):
+        self.batches.append(len(batch))
+        return np.asarray(batch)
+
+
+def test_predicted_classes_run_batch_by_batch_through_predict_on_batch():
+    scores = np.eye(3)[[0, 1, 2, 2, 1]]
+    model = _KerasLike()
+    assert metrics.predicted_classes(model, scores, batch_size=2).tolist() == [0, 1, 2, 2, 1]
+    assert model.batches == [2, 2, 1]
+    assert metrics.predicted_classes(_PredictOnly(), scores).tolist() == [0, 1, 2, 2, 1]
+    assert metrics.predicted_classes(lambda batch: batch, scores[:0]).shape == (0,)
+    with pytest.raises(ValueError, match="batch_size.*Received: batch_size=0"):
+        metrics.predicted_classes(model, scores, batch_size=0)
+
+
+def test_accuracy_is_a_fraction_from_the_same_predictions_as_the_error():
+    scores = np.eye(3)[[0, 1, 2, 2]]
+    labels = [0, 1, 2, 0]
+    assert metrics.accuracy(lambda batch: batch, scores, labels) == 0.75
+    assert metrics.classification_error(_KerasLike(), scores, labels, batch_size=3) == 25.0
+    with pytest.raises(ValueError, match="Received: 4 images and 3 labels"):
+        metrics.accuracy(lambda batch: batch, scores, labels[:3])

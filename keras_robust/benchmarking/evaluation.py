@@ -135,21 +135,6 @@ class _Copies:
             self._thread.join()
 
 
-def _error(model, images, labels, batch_size):
-    """Error in % of `model` (a Keras model or a callable returning scores), batch by batch."""
-    labels = np.asarray(labels).reshape(-1)
-    if len(images) != len(labels) or len(labels) == 0:
-        raise ValueError("images and labels must be non-empty and of equal length. Received: "
-                         f"{len(images)} images and {len(labels)} labels.")
-    call = getattr(model, "predict_on_batch", model)  # a Keras model without predict()'s per-call set-up
-    if not callable(call):
-        raise ValueError(f"model must be a Keras model or a callable returning class scores. Received: "
-                         f"{type(model).__name__}")
-    predicted = np.concatenate([np.argmax(np.asarray(call(images[i:i + batch_size])), axis=-1)
-                                for i in range(0, len(images), batch_size)])
-    return 100.0 * float(np.mean(predicted != labels))
-
-
 def evaluate_timed(models, images, labels, tasks, *, batch_size=256, progress=None, overlap=True):
     """`evaluate`'s results and the `Timings` of the run.
 
@@ -181,7 +166,7 @@ def evaluate_timed(models, images, labels, tasks, *, batch_size=256, progress=No
     def error(model, x, y):
         nonlocal inference
         began = time.perf_counter()
-        value = _error(model, x, y, batch_size)
+        value = metrics.classification_error(model, x, y, batch_size=batch_size)
         inference += time.perf_counter() - began
         return value
 

@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 
+from keras_robust.metrics import accuracy
 from keras_robust.deepcorrect.distortions import distort_levels, resolve
 
 
@@ -15,12 +16,7 @@ def distorted_sets(images, distortion, levels=None, seed=0):
 
 def top1_over_levels(model, sets, labels, batch_size=256):
     """Top-1 accuracy per level and their mean (clean images included, as in Table II)."""
-    per_level = {
-        level: float(np.mean(
-            np.argmax(model.predict(images, batch_size=batch_size, verbose=0), axis=-1) == labels
-        ))
-        for level, images in sets.items()
-    }
+    per_level = {level: accuracy(model, images, labels, batch_size=batch_size) for level, images in sets.items()}
     return float(np.mean(list(per_level.values()))), per_level
 
 

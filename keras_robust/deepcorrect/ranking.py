@@ -11,6 +11,7 @@ from keras_robust.deepcorrect.graph import correction_point
 from keras_robust.graph import (
     as_functional, cut, fold_batch_normalization, has_activation, ordered_nodes, rebuild,
 )
+from keras_robust.metrics import accuracy
 from keras_robust.results import Result, csv_text, markdown_table
 
 
@@ -114,11 +115,6 @@ def _layers(model, layers):
     return list(layers)
 
 
-def _accuracy(model, images, labels, batch_size):
-    predictions = model.predict(images, batch_size=batch_size, verbose=0)
-    return float(np.mean(np.argmax(predictions, axis=-1) == labels))
-
-
 SCORES = ("accuracy_gain", "relative_error")
 
 
@@ -129,12 +125,13 @@ def _rank(model, layers, clean, distorted, labels, batch_size, correct_counts, s
     model = as_functional(model)
     count = len(np.asarray(labels).reshape(-1))
     clean, distorted, labels = _triplets(clean, distorted, labels)
-    baseline = _accuracy(model, distorted, labels, batch_size)
+    baseline = accuracy(model, distorted, labels, batch_size=batch_size)
     groups = [slice(None)] if score == "accuracy_gain" else [
         slice(start, start + count) for start in range(0, len(labels), count)
     ]
     # The authors' reference error of each distorted set, at least one image's worth.
-    reference = [max(1.0 - _accuracy(model, distorted[g], labels[g], batch_size), 1.0 / count) for g in groups]
+    reference = [max(1.0 - accuracy(model, distorted[g], labels[g], batch_size=batch_size), 1.0 / count)
+                 for g in groups]
     scores, points = {}, {}
     for name in _layers(model, layers):
         points[name] = correction_point(model, name)
