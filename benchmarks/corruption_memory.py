@@ -2,7 +2,7 @@
 
 Each corruption runs in a fresh process: its peak resident memory (VmHWM, reset just before the call through
 /proc/self/clear_refs) above the resident memory before the call, and NumPy's peak allocation (tracemalloc). Target:
-under 10× the image for the corruptions that take any size (issue 30); the others are refused above
+under 10× the image for the corruptions that take any size; the others are refused above
 `MAX_WHOLE_IMAGE_PIXELS`.
 
 Usage: nice -n 10 python benchmarks/corruption_memory.py [--side 4000] [--preset imagenet] [--severity 5] [NAME ...]

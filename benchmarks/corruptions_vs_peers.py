@@ -1,6 +1,6 @@
 """keras_robust.corruptions against two peers, `imagecorruptions` and `corrupt-tta`, per corruption, at 224 and 32 px.
 
-Targets (issue 16): no corruption slower than either peer at either size, and the suite at 224 px at least 5× faster
+Targets: no corruption slower than either peer at either size, and the suite at 224 px at least 5× faster
 than corrupt-tta. Prints, per corruption and size, milliseconds per image of the three (ours on the whole batch
 with its threads, the peers one image at a time, as they are made to be called), the peers' times over ours, and
 at 224 px the largest difference in grey levels between ours and imagecorruptions (the ImageNet-C generator's code)

@@ -1,4 +1,4 @@
-"""Large images in bounded memory (issue 30): `corrupt` runs one large image in bands of rows with the filters' rows
+"""Large images in bounded memory: `corrupt` runs one large image in bands of rows with the filters' rows
 of context, giving the bytes of the whole image at once; the corruptions that need the whole image are refused above
 `MAX_WHOLE_IMAGE_PIXELS`, before any work."""
 

@@ -302,7 +302,7 @@ def test_bugs_are_not_hidden_as_user_errors(monkeypatch, error):
     assert result.exit_code == 1 and isinstance(result.exception, type(error))
 
 
-# --- wrong results must never be silent: labels, pixels, learning rate (item 9) ----------------------------------
+# --- wrong results must never be silent: labels, pixels, learning rate ----------------------------------
 
 def _npz(path, images, labels, **extra):
     np.savez(path, images=images, labels=labels, **extra)
@@ -389,7 +389,7 @@ def test_fit_refuses_labels_beyond_the_models_classes(tmp_path):
     assert not (tmp_path / "run" / "checkpoint.npz").exists()
 
 
-# --- empty, truncated, oversized and malformed inputs (item 11) ---------------------------------------------------
+# --- empty, truncated, oversized and malformed inputs ---------------------------------------------------
 
 def test_a_truncated_tar_gz_is_one_line_naming_the_file(sandbox):
     import io
@@ -467,7 +467,7 @@ def test_malformed_torch_checkpoints_never_advise_weights_only_false(tmp_path, c
     assert "weights_only=False" not in str(caught.value) and "Received: path=" in str(caught.value)
 
 
-# --- corrupt: empty batches, names and seeds (items 11, 12) ------------------------------------------------------
+# --- corrupt: empty batches, names and seeds ------------------------------------------------------
 
 @pytest.mark.parametrize("args,kwargs,words", [
     ((np.zeros((0, 32, 32, 3), "uint8"), "fog", 1), {}, "Received: shape=(0, 32, 32, 3)"),
@@ -483,7 +483,7 @@ def test_corrupt_refuses_empty_batches_list_names_and_bad_seeds(args, kwargs, wo
     assert words in str(caught.value)
 
 
-# --- the error net covers what users cause (item 13) -------------------------------------------------------------
+# --- the error net covers what users cause -------------------------------------------------------------
 
 @pytest.mark.parametrize("error,user", [
     (TypeError("bug"), False),
@@ -540,7 +540,7 @@ def test_a_malformed_ranking_is_refused_with_the_files_name(sandbox, content, sa
     assert not (sandbox.work / "out.keras").exists()
 
 
-# --- resource bounds: no input takes the machine down (issue 30) --------------------------------------------------
+# --- resource bounds: no input takes the machine down ------------------------------------------------------------
 
 def _capped():
     from keras_robust.corruptions import suite
@@ -590,7 +590,7 @@ def test_rank_refuses_distortion_levels_that_would_exhaust_the_machine(sandbox, 
     assert not (sandbox.work / "r.json").exists()
 
 
-# --- malformed files each command reads: refused with the file's name, nothing written (issue 30) -----------------
+# --- malformed files each command reads: refused with the file's name, nothing written ---------------------------
 
 @pytest.mark.parametrize("content,says", [
     ("[" * 100_000, "is not a JSON file"),  # nested past Python's recursion limit

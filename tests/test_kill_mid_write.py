@@ -1,5 +1,5 @@
 """A `kill -9` in the middle of the writes of `corrupt`, `benchmark`, `rank`, `train` and `export` leaves no output
-that looks complete, and the rerun works (issue 30).
+that looks complete, and the rerun works.
 
 `tests/kill_at_write.py` runs each command uninterrupted (M writes), then kills it just before its 2nd, middle and
 last write (the last is the rename that puts the output in place), copies what the kill left, and reruns it."""

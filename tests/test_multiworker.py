@@ -1,4 +1,4 @@
-"""Two-worker training with `MultiWorkerMirroredStrategy` on this machine (issue 15, item 14).
+"""Two-worker training with `MultiWorkerMirroredStrategy` on this machine.
 
 Two processes on loopback ports (`TF_CONFIG`) train a tiny model through `keras_robust.training.fit`; the chief
 writes the checkpoint. The result is compared with a one-worker run, then one worker is killed mid-run and the

@@ -98,7 +98,7 @@ def _subset(images, labels, limit, seed):
     return images[keep], labels[keep]
 
 
-def _plan(models, dataset, *, weights, split, limit, seed, data_dir, download, training, quiet):
+def _plan(models, dataset, *, weights, split, limit, seed, data_dir, download, training, verbose):
     """The job: images, labels, {name: model}, description, extra tasks, default baseline."""
     if dataset == MNIST and models is None:
         from keras_robust.benchmarking import mnist_default
@@ -106,7 +106,7 @@ def _plan(models, dataset, *, weights, split, limit, seed, data_dir, download, t
         train_size = training.get("train_size", 8000)
         train, (images, labels) = mnist_default.split_mnist(train_size, limit or 10000 - train_size, seed)
         epochs = training.get("epochs", 5)
-        if not quiet:
+        if verbose:
             import click
 
             click.echo(f"Training LeNet-A and LeNet-PA on {train_size} MNIST digits for {epochs} epoch(s)...",
@@ -157,7 +157,7 @@ def _plan(models, dataset, *, weights, split, limit, seed, data_dir, download, t
 
 def benchmark(models=None, dataset=None, *, weights="default", split="test", limit=None, corruptions="all",
               levels=SEVERITIES, preset="cifar", baseline="auto", seed=0, batch_size=256, data_dir=None,
-              download=False, quiet=False, overlap=True, **training):
+              download=False, verbose=True, quiet=None, overlap=True, **training):
     """Evaluate models on clean and corrupted images: E per corruption, E_clean, E_corr, mCE and rCE.
 
     With no arguments, the default job: the shipped pretrained ResNet20 and
@@ -195,7 +195,9 @@ def benchmark(models=None, dataset=None, *, weights="default", split="test", lim
         seed: seed of the corruptions, the image subset and random weights.
         batch_size: images per prediction batch.
         data_dir: tfds data folder; download: let tfds download.
-        quiet: bool, no progress lines.
+        verbose: progress lines, as `keras_robust.progress.check_verbose`
+            (`False`: none).
+        quiet: `True` is `verbose=False` (`robust-cli`'s `--quiet`).
         overlap: corrupt on a producer thread while the models evaluate the
             previous copy (same errors; `False`: in turn). The report states
             the corruption, inference and wall times either way.
@@ -208,12 +210,13 @@ def benchmark(models=None, dataset=None, *, weights="default", split="test", lim
     Example:
 
     >>> from keras_robust.benchmarking import benchmark
-    >>> result = benchmark(limit=20, corruptions="fog", levels=(5,), quiet=True)
+    >>> result = benchmark(limit=20, corruptions="fog", levels=(5,), verbose=False)
     >>> sorted(result.models)
     ['ResNet20', 'ResNet20PP']
     """
-    from keras_robust.progress import progress
+    from keras_robust.progress import check_verbose, progress
 
+    verbose = check_verbose(verbose, quiet)
     unknown = set(training) - {"epochs", "train_size", "learning_rate"}
     if unknown:
         raise TypeError(f"benchmark() got unexpected keyword arguments {sorted(unknown)}")
@@ -226,7 +229,7 @@ def benchmark(models=None, dataset=None, *, weights="default", split="test", lim
                          f"Received: levels={levels}")
     images, labels, loaded, description, extra, default_baseline = _plan(
         models, dataset, weights=weights, split=split, limit=limit, seed=seed, data_dir=data_dir,
-        download=download, training=training, quiet=quiet)
+        download=download, training=training, verbose=verbose)
     check_dataset(images, labels, min(int(m.output_shape[-1]) for m in loaded.values()), name=str(dataset or "the job"))
     chosen = resolve_baseline(default_baseline if baseline == "auto" else baseline, loaded)
     if chosen == "alexnet-cifar10" and sorted(levels) != list(SEVERITIES):
@@ -245,7 +248,7 @@ def benchmark(models=None, dataset=None, *, weights="default", split="test", lim
     all_tasks = [*extra, *tasks]
 
     def show(steps):
-        return progress(steps, label="Corrupting and evaluating", total=len(all_tasks), quiet=quiet,
+        return progress(steps, label="Corrupting and evaluating", total=len(all_tasks), verbose=verbose,
                         describe=lambda task: f"{task[0]} {task[1]}")
 
     results, timings = evaluation.evaluate_timed(loaded, images, labels, all_tasks, batch_size=batch_size,
