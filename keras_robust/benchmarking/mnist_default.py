@@ -3,6 +3,7 @@
 import numpy as np
 
 from keras_robust.corruptions.registry import get_distortion
+from keras_robust.progress import keras_verbose
 
 # The levels of Figs. 4 and 5 live in the distortion registry: Gaussian noise
 # of variance sigma^2 on [0, 1] images (pushpull/gaussian_noise, unclipped as
@@ -53,7 +54,7 @@ def train_lenets(train, *, epochs, learning_rate, seed, variants=MODELS, verbose
         keras.utils.set_random_seed(seed)
         model = LeNet(variant)
         model.compile(recipe.optimizer(steps), "sparse_categorical_crossentropy", metrics=["accuracy"])
-        model.fit(*train, batch_size=recipe.batch_size, epochs=epochs, shuffle=True, verbose=verbose)
+        model.fit(*train, batch_size=recipe.batch_size, epochs=epochs, shuffle=True, verbose=keras_verbose(verbose))
         models[f"LeNet-{variant}"] = model
     return models
 

@@ -79,7 +79,7 @@ def benchmark(dataset, split, data_dir, download, models, weights, limit, corrup
         click.echo(f"note: the figures will be skipped: {skipped}", err=True)
     result = run(models or None, dataset, weights=weights, split=split, limit=limit, corruptions=corruption_names,
                  levels=levels, preset=preset, baseline=baseline, seed=seed, batch_size=batch_size,
-                 data_dir=data_dir, download=download, quiet=quiet, epochs=epochs, train_size=train_size,
+                 data_dir=data_dir, download=download, verbose=not quiet, epochs=epochs, train_size=train_size,
                  learning_rate=learning_rate)
     folder = result.save(output, overwrite=overwrite, figures=figures and not skipped)
     click.echo(result.to_markdown())

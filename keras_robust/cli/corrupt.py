@@ -38,7 +38,7 @@ def corrupt(dataset, split, data_dir, download, output, corruption_names, preset
     tasks = distortion_tasks(names, levels, preset=preset, seed=seed)
     data = load_images(dataset, split, data_dir=data_dir, download=download, limit=limit, seed=seed)
     arrays = {}
-    for task in progress(tasks, label=f"Corrupting {len(data.labels)} images", quiet=quiet,
+    for task in progress(tasks, label=f"Corrupting {len(data.labels)} images", verbose=not quiet,
                          describe=lambda task: f"{task.group} {task.level}"):
         arrays.setdefault(task.group, []).append(task.apply(data.images))
     arrays = {name: np.concatenate(parts) for name, parts in arrays.items()}

@@ -51,7 +51,6 @@ def deepcorrect(model, weights, method, ranking, dataset, split, data_dir, downl
     layer instead, `--method stability` every layer with stability training.
     Prints the trainable parameters and FLOPs of the base and trained models.
     """
-    import sys
 
     from keras_robust.datasets import load_images
     from keras_robust.deepcorrect import (
@@ -78,8 +77,7 @@ def deepcorrect(model, weights, method, ranking, dataset, split, data_dir, downl
     history = fit_deepcorrect(
         trained, found.images, found.labels, distortion, levels, epochs=epochs, batch_size=batch_size,
         learning_rate=learning_rate if learning_rate is not None else 0.01 if method == "deepcorrect" else 0.001,
-        warmup_epochs=warmup_epochs, seed=seed,
-        verbose=0 if quiet else 1 if sys.stdout.isatty() else 2,
+        warmup_epochs=warmup_epochs, seed=seed, verbose=not quiet,
     )
     save_model(corrected, output, overwrite=overwrite)
     click.echo(

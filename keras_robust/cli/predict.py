@@ -54,7 +54,7 @@ def predict(model, images, top_k, labels, trust_saved_model, quiet):
     files = list_images(images)
     names = None
     starts = range(0, len(files), BATCH_SIZE)
-    for start in progress(starts, label=f"Classifying {len(files)} images", quiet=quiet or len(starts) < 2):
+    for start in progress(starts, label=f"Classifying {len(files)} images", verbose=not quiet and len(starts) > 1):
         batch = files[start : start + BATCH_SIZE]
         pixels = []
         for file in batch:

@@ -52,7 +52,6 @@ def train(model, dataset, split, data_dir, download, output, recipe_name, epochs
     the same command resumes from the last finished epoch.
     """
     import dataclasses
-    import sys
     from pathlib import Path
 
     from keras_robust.datasets import load_images
@@ -91,7 +90,7 @@ def train(model, dataset, split, data_dir, download, output, recipe_name, epochs
                f"{0 if validation_data is None else len(validation_data[1])} validation images, "
                f"recipe {recipe.name} ({epochs or recipe.epochs} epochs), output {output}")
     run = fit(model_fn, (data.images, data.labels), recipe, output, validation=validation_data, epochs=epochs,
-              seed=seed, distribute=distribute, verbose=0 if quiet else 1 if sys.stdout.isatty() else 2,
+              seed=seed, distribute=distribute, verbose=not quiet,
               overwrite=overwrite)
     summary = ", ".join(f"{key} {run.last[key]:.4f}" for key in ("accuracy", "val_accuracy") if key in run.last)
     click.echo(f"done: {run.epochs} epochs; last epoch {summary}; files in {output}")

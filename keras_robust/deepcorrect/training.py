@@ -18,6 +18,7 @@ from keras import ops
 from keras_robust.deepcorrect.pipeline import mixed_distortion_dataset
 from keras_robust.graph import as_functional, clone
 from keras_robust.layers.stability_regularizer import StabilityRegularizer
+from keras_robust.progress import keras_verbose
 from keras_robust.training import checkpoint
 
 STABILITY_LAYERS = ("all", "dense")
@@ -124,7 +125,8 @@ def fit_deepcorrect(
         callbacks: `keras.callbacks.Callback`s of `model.fit`.
         checkpoint_dir: folder of the resumable state (`None`: not saved).
         save_every: steps between two saved states (default: one epoch).
-        verbose: verbosity of `model.fit`.
+        verbose: progress of `model.fit`, as
+            `keras_robust.progress.check_verbose` (default: none).
 
     Returns:
         A `keras.callbacks.History` of the epochs trained by this call.
@@ -185,7 +187,8 @@ def fit_deepcorrect(
 
         def run(first_step, last_step, initial_epoch, final_epoch, steps_per_epoch):
             fitted = model.fit(batches(first_step, last_step), initial_epoch=initial_epoch, epochs=final_epoch,
-                               steps_per_epoch=steps_per_epoch, callbacks=callbacks, verbose=verbose, shuffle=False)
+                               steps_per_epoch=steps_per_epoch, callbacks=callbacks, verbose=keras_verbose(verbose),
+                               shuffle=False)
             for key, values in fitted.history.items():
                 history.history.setdefault(key, []).extend(values)
 

@@ -11,6 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_robust import graph
+from keras_robust.progress import keras_verbose
 from keras_robust.training import checkpoint
 from keras_robust.training.pipeline import evaluation_dataset, steps_per_epoch, training_dataset
 from keras_robust.training.training_result import TrainingResult
@@ -174,7 +175,9 @@ def fit(
         from_logits: whether the model outputs logits rather than
             probabilities.
         callbacks: extra Keras callbacks.
-        verbose: `model.fit` verbosity (1: a progress bar).
+        verbose: as `keras_robust.progress.check_verbose`: `True` a bar on a
+            terminal and a line per epoch elsewhere, `1` a bar, `2` lines,
+            `False`/`0` nothing, `"auto"` Keras's choice.
         overwrite: start over in an `output_dir` that holds a run's files
             (`log.csv`, `last.keras`, `best.keras`) without a checkpoint of
             this package to resume from; without it such a folder is refused,
@@ -250,6 +253,6 @@ def fit(
         validation_data = None if validation is None else evaluation_dataset(*validation, batch_size=256)
         model.fit(
             dataset, epochs=recipe.epochs, initial_epoch=start_epoch, steps_per_epoch=steps,
-            validation_data=validation_data, callbacks=[saver, *callbacks], verbose=verbose, shuffle=False,
+            validation_data=validation_data, callbacks=[saver, *callbacks], verbose=keras_verbose(verbose), shuffle=False,
         )
     return TrainingResult(model, recipe, saver.rows, output_dir)

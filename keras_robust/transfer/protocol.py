@@ -16,6 +16,7 @@ from collections import namedtuple
 import numpy as np
 from sklearn.metrics import balanced_accuracy_score
 
+from keras_robust.progress import check_verbose, progress
 from keras_robust.transfer.cache import fingerprint
 from keras_robust.transfer.results import TransferResults
 from keras_robust.transfer.svm import DEFAULT_CS, check_Cs, linear_svm_pipeline, linear_svm_search
@@ -69,8 +70,6 @@ def make_splits(labels, n_train=25, n_val=5, n_splits=5, n_test=None, seed=0):
 def extract_condition(extractor, source, indices, distortion=None, level=None, *, seed=0, cache=None,
                       batch_size=256, verbose=False):
     """Features of the images at sorted `indices`, distorted at `level` with `seed` + batch offset (cached)."""
-    import keras
-
     key = {
         **extractor.identity(), "data": source.identity, "indices_sha256": fingerprint(indices),
         "distortion": distortion.name if distortion else CLEAN, "level": level,
@@ -80,16 +79,15 @@ def extract_condition(extractor, source, indices, distortion=None, level=None, *
     if cached is not None:
         return cached
     title = f"{extractor.name} {distortion.name if distortion else CLEAN}{'' if level is None else f' {level}'}"
-    bar = keras.utils.Progbar(len(indices), verbose=1 if verbose else 0, unit_name="image")
-    if verbose:
-        print(title)
+    batches = progress(source.images(indices, extractor.image_size, extractor.channels, batch_size),
+                       label=f"Features of {len(indices)} images, {title} (batches)",
+                       total=-(-len(indices) // batch_size), verbose=verbose)
     features, done = [], 0
-    for batch in source.images(indices, extractor.image_size, extractor.channels, batch_size):
+    for batch in batches:
         if distortion is not None:
             batch = distortion.apply(batch, level, seed=seed + done)
         features.append(extractor(batch))
         done += len(batch)
-        bar.update(done)
     features = np.concatenate(features)
     if cache is not None:
         cache.save(key, features)
@@ -155,12 +153,14 @@ def evaluate_transfer(extractors, source, distortions=(), *, n_train=25, n_val=5
             one set per level on that level's images.
         cache: a `FeatureCache`, or None.
         batch_size: images per decoding and forward pass.
-        verbose: print progress bars.
+        verbose: show the progress of each feature extraction, as
+            `keras_robust.progress.check_verbose` (`False`: nothing).
 
     Returns:
         `TransferResults`.
     """
     check_Cs(Cs)
+    verbose = check_verbose(verbose)
     if svm_training not in SVM_TRAINING:
         raise ValueError(f"svm_training must be one of {SVM_TRAINING}. Received: svm_training={svm_training!r}")
     names = [extractor.name for extractor in extractors]
