@@ -78,12 +78,18 @@ OUTCOMES = {
         TRAINING,
     "robust-cli benchmark --dataset cifar10-jpeg/test.tar.gz --model runs/cifar10_jpeg/ResNet20_resnet-cosine_e30_s0/"
     "last.keras --model runs/cifar10_jpeg/ResNet20PP_resnet-cosine_e30_s0/last.keras --model ResNet20 --model "
-    "ResNet20PP --baseline ResNet20_resnet-cosine_e30_s0/last -o runs/cifar10_jpeg/benchmark_s0": EVALUATING,
+    "ResNet20PP --baseline ResNet20_resnet-cosine_e30_s0/last --limit 5000 -o runs/cifar10_jpeg/benchmark_s0": EVALUATING,
     "robust-cli train --model LeNetA --dataset digits/ --validation digits_test/ --learning-rate 0.01": TRAINING,
     "robust-cli train --model LeNetA --dataset mnist --epochs 1": RUNS,
     "TF_CONFIG='{\"cluster\": {\"worker\": [\"host1:12345\", \"host2:12345\"]}, \"task\": {\"type\": \"worker\", "
     "\"index\": 0}}' robust-cli train --model ResNet20 --dataset cifar10 --distribute multiworker --seed 0 "
     "--output /shared/runs/r20": NOT_HERE,
+    "TF_CONFIG='{\"cluster\": {\"worker\": [\"host1:12345\", \"host2:12345\"]}, \"task\": {\"type\": \"worker\", "
+    "\"index\": 0}}' robust-cli benchmark --dataset imagenet2012_corrupted --data-dir /shared/tensorflow_datasets "
+    "--model /shared/resnet50.keras --distribute multiworker -o /shared/runs/imagenet-c": NOT_HERE,
+    "TF_CONFIG='{\"cluster\": {\"worker\": [\"host1:12345\", \"host2:12345\"]}, \"task\": {\"type\": \"worker\", "
+    "\"index\": 0}}' robust-cli rank --model ResNet20 --dataset cifar10 --split train --distortion gaussian_blur "
+    "--limit 5000 --distribute multiworker -o /shared/runs/ranking.json": NOT_HERE,
     "robust-cli transfer --dataset caltech101 --data-dir ~/tensorflow_datasets --model ResNet20 --model ResNet20PP "
     "--weights cifar10 --distortion gaussian_blur --distortion awgn": OFFLINE,
     "robust-cli transfer --dataset caltech101": OFFLINE,
