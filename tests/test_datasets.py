@@ -128,3 +128,38 @@ def test_behind_a_proxy_the_network_is_not_judged_by_name_resolution(monkeypatch
     monkeypatch.delenv("HTTPS_PROXY")
     with pytest.raises(FileNotFoundError, match="no network"):
         image_source.check_network("mnist")
+
+
+def test_one_rule_says_what_a_dataset_is_for_every_opener(tmp_path):
+    from keras_robust.transfer import ArraySource, FolderSource, open_source
+
+    np.savez(tmp_path / "set.npz", images=np.zeros((6, 8, 8, 3), "uint8"), labels=np.arange(6) % 2)
+    (tmp_path / "classes" / "a").mkdir(parents=True)
+    (tmp_path / "holds_archive").mkdir()
+    (tmp_path / "holds_archive" / "test.tar.gz").write_bytes(b"")
+    locate = image_source.locate_dataset
+    assert locate("cifar10_sample") == ("shipped", "cifar10_sample")
+    assert locate("mnist", download=True) == ("tfds", "mnist") and locate("sun397") == ("tfds", "sun397")
+    assert locate(tmp_path / "set.npz") == ("npz", tmp_path / "set.npz")
+    assert locate(tmp_path / "classes") == ("folder", tmp_path / "classes")
+    assert locate(tmp_path / "holds_archive") == ("archive", tmp_path / "holds_archive" / "test.tar.gz")
+    with pytest.raises(FileNotFoundError, match="No such dataset file or folder: .*missing.npz"):
+        locate(tmp_path / "missing.npz")
+    source = open_source(tmp_path / "set.npz", limit=4, seed=1)
+    loaded = image_source.load_images(tmp_path / "set.npz", limit=4, seed=1)
+    assert source.labels.tolist() == loaded.labels.tolist() and source.name == "set.npz"
+    assert isinstance(open_source("cifar10_sample"), ArraySource)
+    assert open_source("mnist").name == "mnist-test"
+    from PIL import Image
+
+    Image.fromarray(np.zeros((5, 5, 3), "uint8")).save(tmp_path / "classes" / "a" / "x.png")
+    assert isinstance(open_source(tmp_path / "classes"), FolderSource)
+
+
+def test_subset_positions_are_the_one_seeded_draw():
+    positions = image_source.subset_positions(100, 10, seed=3)
+    assert positions.tolist() == sorted(positions.tolist()) and len(set(positions.tolist())) == 10
+    assert image_source.subset_positions(100, 10, seed=3).tolist() == positions.tolist()
+    assert image_source.subset_positions(5, 5) is None and image_source.subset_positions(5, None) is None
+    with pytest.raises(ValueError, match="Received: limit=0"):
+        image_source.subset_positions(5, 0)

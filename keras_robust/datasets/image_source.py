@@ -176,6 +176,57 @@ def load_tfds(name, split="test", data_dir=None, download=False):
     return LabeledImages(images.astype("uint8"), labels.astype("int64"), list(names))
 
 
+DATASET_KINDS = ("shipped", "npz", "archive", "folder", "tfds")
+
+
+def locate_dataset(source, split="test", *, data_dir=None, download=False):
+    """What `source` names and where it is: the one rule every command opens a dataset by.
+
+    A shipped name (`"cifar10_sample"`, `"mnist"`) is the shipped set unless a
+    file of that name exists or tfds is asked for (`data_dir` or `download`);
+    an existing `.npz` file or `.tar`/`.tar.gz` archive is read as such; a
+    folder holding `<split>.tar.gz` (or `.tgz`, `.tar`) is that archive, any
+    other folder one of class sub-folders; a name without `/` that is no file
+    is a tfds name.
+
+    Args:
+        source: a dataset name, file or folder (see `load_images`).
+        split: the split whose archive a folder may hold.
+        data_dir: tfds data folder (given: a shipped name means tfds's set).
+        download: tfds may download (`True`: a shipped name means tfds's set).
+
+    Returns:
+        `(kind, where)`: `kind` one of `DATASET_KINDS`; `where` the `Path` of a
+        file or folder, the shipped name, or the tfds name.
+
+    Raises:
+        FileNotFoundError: `source` looks like a path (has a `/` or a file
+            suffix) and nothing readable is there.
+
+    Example:
+
+    >>> from keras_robust.datasets.image_source import locate_dataset
+    >>> locate_dataset("mnist"), locate_dataset("mnist", data_dir="tfds"), locate_dataset("caltech101")
+    (('shipped', 'mnist'), ('tfds', 'mnist'), ('tfds', 'caltech101'))
+    """
+    from keras_robust.datasets.shipped import SHIPPED
+
+    path = Path(str(source)).expanduser()
+    name = str(source).lower()
+    if name in SHIPPED and not path.exists() and data_dir is None and not download:
+        return "shipped", name
+    if path.is_file() and name.endswith(".npz"):
+        return "npz", path
+    if path.is_file() and name.endswith(ARCHIVE_SUFFIXES):
+        return "archive", path
+    if path.is_dir():
+        archive = next((a for a in (path / f"{split}{suffix}" for suffix in ARCHIVE_SUFFIXES) if a.is_file()), None)
+        return ("archive", archive) if archive else ("folder", path)
+    if path.exists() or "/" in str(source) or name.endswith((".npz", *ARCHIVE_SUFFIXES)):
+        raise FileNotFoundError(f"No such dataset file or folder: {source}. Accepted: {ACCEPTED}.")
+    return "tfds", str(source)
+
+
 def load_images(source, split="test", *, data_dir=None, download=False, limit=None, seed=0):
     """Labelled uint8 images from any supported source.
 
@@ -206,27 +257,44 @@ def load_images(source, split="test", *, data_dir=None, download=False, limit=No
     >>> load_images(path, limit=3).images.shape
     (3, 8, 8, 3)
     """
-    from keras_robust.datasets.shipped import SHIPPED, load_shipped
+    from keras_robust.datasets.shipped import load_shipped
 
-    path = Path(str(source)).expanduser()
-    name = str(source).lower()
-    if name in SHIPPED and not path.exists() and data_dir is None and not download:
-        data = LabeledImages(*load_shipped(name, split))
-    elif path.is_file() and name.endswith(".npz"):
-        data = load_npz(path)
-    elif path.is_file() and name.endswith(ARCHIVE_SUFFIXES):
-        data = load_image_archive(path, split)
-    elif path.is_dir():
-        archives = [path / f"{split}{suffix}" for suffix in ARCHIVE_SUFFIXES]
-        archive = next((a for a in archives if a.is_file()), None)
-        data = load_image_archive(archive, split) if archive else load_image_folder(path)
-    elif path.exists() or "/" in str(source) or name.endswith((".npz", *ARCHIVE_SUFFIXES)):
-        raise FileNotFoundError(f"No such dataset file or folder: {source}. Accepted: {ACCEPTED}.")
+    kind, where = locate_dataset(source, split, data_dir=data_dir, download=download)
+    if kind == "shipped":
+        data = LabeledImages(*load_shipped(where, split))
+    elif kind == "npz":
+        data = load_npz(where)
+    elif kind == "archive":
+        data = load_image_archive(where, split)
+    elif kind == "folder":
+        data = load_image_folder(where)
     else:
-        data = load_tfds(str(source), split=split, data_dir=data_dir, download=download)
-    if limit is not None:
-        limit = check_int("limit", limit, minimum=1)
-        if limit < len(data.labels):
-            keep = np.sort(np.random.default_rng(seed).permutation(len(data.labels))[:limit])
-            data = LabeledImages(data.images[keep], data.labels[keep], data.class_names)
-    return data
+        data = load_tfds(where, split=split, data_dir=data_dir, download=download)
+    keep = subset_positions(len(data.labels), limit, seed)
+    return data if keep is None else LabeledImages(data.images[keep], data.labels[keep], data.class_names)
+
+
+def subset_positions(count, limit, seed=0):
+    """The sorted positions of `limit` of `count` images drawn at random with `seed`; `None` keeps them all.
+
+    The one draw of `load_images(limit=...)` and `keras_robust.transfer.open_source`.
+
+    Args:
+        count: the number of images.
+        limit: `None` (every image) or a positive int; `count` or more keeps
+            every image.
+        seed: seed of the draw.
+
+    Returns:
+        A sorted int array of `limit` positions, or `None`.
+
+    Example:
+
+    >>> from keras_robust.datasets.image_source import subset_positions
+    >>> subset_positions(10, 3, seed=0).tolist(), subset_positions(10, 20)
+    ([2, 4, 6], None)
+    """
+    if limit is None:
+        return None
+    limit = check_int("limit", limit, minimum=1)
+    return np.sort(np.random.default_rng(seed).permutation(count)[:limit]) if limit < count else None

@@ -10,16 +10,16 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_robust.datasets import load_images, load_mnist_test
-from keras_robust.datasets.image_source import prepared_builder
+from keras_robust.datasets import load_images
+from keras_robust.datasets.image_source import locate_dataset, prepared_builder, subset_positions
 from keras_robust.image_files import IMAGE_SUFFIXES, decode_image_file
 from keras_robust.transfer.cache import fingerprint
 from keras_robust.transfer.features import fit_images
 
 TFDS_DATASETS = ("caltech101", "sun397")
 ACCEPTED = (
-    f"a tfds name ({', '.join(TFDS_DATASETS)}, prepared under --data-dir), 'mnist' (the MNIST test "
-    "digits shipped with the package), a folder of class sub-folders of images (Caltech-256 and any "
+    f"a tfds name ({', '.join(TFDS_DATASETS)}, prepared under --data-dir), a dataset shipped with the package "
+    "('mnist': the MNIST test digits, 'cifar10_sample'), a folder of class sub-folders of images (Caltech-256 and any "
     "other set), or a .npz / .tar.gz file readable by keras_robust.datasets.load_images"
 )
 
@@ -156,22 +156,42 @@ class Subset:
 
 
 def open_source(dataset, data_dir=None, *, download=False, limit=None, seed=0):
-    """The image source named by `dataset` (see `ACCEPTED`); with `limit`, a subset of that many images drawn at
-    random with `seed` (every image when the source holds fewer)."""
-    source = _open(dataset, data_dir, download)
-    if limit is not None and limit < len(source.labels):
-        source = Subset(source, np.random.default_rng(seed).permutation(len(source.labels))[:limit])
-    return source
+    """The image source named by `dataset`, opened by the rule of `keras_robust.datasets.load_images`.
 
+    `keras_robust.datasets.image_source.locate_dataset` says what `dataset`
+    is; a folder of class sub-folders and a tfds set are read lazily
+    (`FolderSource`, `TfdsSource`: images of any size, decoded when asked
+    for), anything else (a shipped set, an `.npz` file, an archive) is read
+    by `load_images` into an `ArraySource`.
 
-def _open(dataset, data_dir, download):
-    path = Path(str(dataset)).expanduser()
-    if str(dataset).lower() == "mnist" and not path.exists():
-        images, labels = load_mnist_test(data_dir)
-        return ArraySource(images, labels, name="mnist-test")
-    if path.is_dir() and any(p.is_dir() for p in path.iterdir()):
-        return FolderSource(path)
-    if path.exists() or "/" in str(dataset):
-        data = load_images(path)
-        return ArraySource(data.images, data.labels, data.class_names, name=path.name)
-    return TfdsSource(dataset, data_dir=data_dir, download=download)
+    Args:
+        dataset: see `ACCEPTED`.
+        data_dir: tfds data folder.
+        download: let tfds download and prepare a set that is not prepared.
+        limit: keep this many images, drawn at random with `seed` as
+            `load_images` draws them (every image when the source holds fewer).
+        seed: seed of that draw.
+
+    Returns:
+        A source: `labels`, `class_names`, `name`, `identity` and
+        `images(indices, size, channels=3, batch_size=256)`.
+
+    Example:
+
+    ```python
+    from keras_robust.transfer import open_source
+
+    digits = open_source("mnist", limit=100)
+    assert len(digits.labels) == 100 and digits.name == "mnist-test"
+    ```
+    """
+    kind, where = locate_dataset(dataset, data_dir=data_dir, download=download)
+    if kind == "folder":
+        source = FolderSource(where)
+    elif kind == "tfds":
+        source = TfdsSource(where, data_dir=data_dir, download=download)
+    else:
+        data = load_images(dataset, data_dir=data_dir, download=download)
+        source = ArraySource(*data, name=f"{where}-test" if kind == "shipped" else where.name)
+    positions = subset_positions(len(source.labels), limit, seed)
+    return source if positions is None else Subset(source, positions)
