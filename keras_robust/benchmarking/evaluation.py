@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from keras_robust import metrics
+from keras_robust import distribution, metrics
 
 # Corrupted copies made ahead of the models: enough to hide the jitter of either side, few for memory.
 QUEUE_SIZE = 2
@@ -135,7 +135,7 @@ class _Copies:
             self._thread.join()
 
 
-def evaluate_timed(models, images, labels, tasks, *, batch_size=256, progress=None, overlap=True):
+def evaluate_timed(models, images, labels, tasks, *, batch_size=256, progress=None, overlap=True, strategy=None):
     """`evaluate`'s results and the `Timings` of the run.
 
     Args:
@@ -143,6 +143,11 @@ def evaluate_timed(models, images, labels, tasks, *, batch_size=256, progress=No
         overlap: make the corrupted copies on a producer thread while the
             models evaluate the previous one (same copies, same errors);
             `False` corrupts and evaluates in turn.
+        strategy: None (one device), or a `tf.distribute.Strategy`: every
+            batch is split across its replicas and the misclassified images
+            are counted over the cluster
+            (`keras_robust.distribution.classification_error`), the same
+            errors as on one device; the models must be Keras models.
 
     Returns:
         `(results, timings)`.
@@ -166,7 +171,10 @@ def evaluate_timed(models, images, labels, tasks, *, batch_size=256, progress=No
     def error(model, x, y):
         nonlocal inference
         began = time.perf_counter()
-        value = metrics.classification_error(model, x, y, batch_size=batch_size)
+        if strategy is None:
+            value = metrics.classification_error(model, x, y, batch_size=batch_size)
+        else:
+            value = distribution.classification_error(model, x, y, batch_size, strategy)
         inference += time.perf_counter() - began
         return value
 

@@ -4,6 +4,7 @@ import numpy as np
 
 from keras_robust.benchmarking import evaluation
 from keras_robust.benchmarking.report import BenchmarkResult
+from keras_robust.distribution import distribution_strategy, worker
 from keras_robust.metrics import SEVERITIES
 from keras_robust.validation import check_dataset
 
@@ -157,7 +158,7 @@ def _plan(models, dataset, *, weights, split, limit, seed, data_dir, download, t
 
 def benchmark(models=None, dataset=None, *, weights="default", split="test", limit=None, corruptions="all",
               levels=SEVERITIES, preset="cifar", baseline="auto", seed=0, batch_size=256, data_dir=None,
-              download=False, verbose=True, quiet=None, overlap=True, **training):
+              download=False, verbose=True, quiet=None, overlap=True, distribute=None, **training):
     """Evaluate models on clean and corrupted images: E per corruption, E_clean, E_corr, mCE and rCE.
 
     With no arguments, the default job: the shipped pretrained ResNet20 and
@@ -201,6 +202,13 @@ def benchmark(models=None, dataset=None, *, weights="default", split="test", lim
         overlap: corrupt on a producer thread while the models evaluate the
             previous copy (same errors; `False`: in turn). The report states
             the corruption, inference and wall times either way.
+        distribute: None (one device), "mirrored" (every GPU of this
+            machine), "multiworker" (the machines of `TF_CONFIG`: run the same
+            call on every worker) or a `tf.distribute.Strategy`: each batch is
+            split across the replicas and the misclassified images counted
+            over the cluster, giving the errors of one device. Every worker
+            loads the data and makes every corrupted copy. TensorFlow backend
+            only (`keras_robust.distribution.distribution_strategy`).
         **training: the MNIST experiment's `epochs` (5), `train_size` (8000)
             and `learning_rate` (0.03).
 
@@ -220,6 +228,9 @@ def benchmark(models=None, dataset=None, *, weights="default", split="test", lim
     unknown = set(training) - {"epochs", "train_size", "learning_rate"}
     if unknown:
         raise TypeError(f"benchmark() got unexpected keyword arguments {sorted(unknown)}")
+    strategy = None
+    if distribute is not None:  # before any model or tensor: a multi-worker strategy is set up first
+        strategy = distribution_strategy(distribute)
     dataset = DEFAULT_DATASET if dataset is None else str(dataset)
     models = None if models is None else list([models] if isinstance(models, str) else models)
     names, levels = corruption_names(corruptions), list(levels)
@@ -246,13 +257,16 @@ def benchmark(models=None, dataset=None, *, weights="default", split="test", lim
     else:
         notes.append(GENERATED_NOTE.format(preset=preset, seed=seed))
     all_tasks = [*extra, *tasks]
+    if strategy is not None:
+        notes.append(f"Inference split across {strategy.num_replicas_in_sync} replica(s) on {worker(strategy)[1]} "
+                     "worker(s) (tf.distribute); errors counted over all of them.")
 
     def show(steps):
         return progress(steps, label="Corrupting and evaluating", total=len(all_tasks), verbose=verbose,
                         describe=lambda task: f"{task[0]} {task[1]}")
 
     results, timings = evaluation.evaluate_timed(loaded, images, labels, all_tasks, batch_size=batch_size,
-                                                 progress=show, overlap=overlap)
+                                                 progress=show, overlap=overlap, strategy=strategy)
     evaluation.summarize(results, names, chosen)
     return BenchmarkResult(results, dataset=description, corruptions=names, levels=levels, baseline=chosen,
                            images=int(len(labels)), image_shape=images.shape[1:], preset=preset, seed=seed,

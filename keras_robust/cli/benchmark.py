@@ -53,13 +53,14 @@ def default_output(dataset):
               help="MNIST LeNet experiment: initial SGD learning rate (the paper's 0.1 is unstable in this short run).")
 @options.seed_option()
 @options.batch_size_option(256)
+@options.distribute_option()
 @options.output_option(help="Folder for results.json, results.csv, report.md and the PNG figures. [default: "
                             f"{DEFAULT_OUTPUT}; with --dataset, {DEFAULT_OUTPUT}-DATASET]")
 @options.overwrite_option()
 @click.option("--figures/--no-figures", default=True, show_default=True, help="Draw PNG figures (needs matplotlib).")
 @options.quiet_option()
 def benchmark(dataset, split, data_dir, download, models, weights, limit, corruption_names, preset, levels, baseline,
-              epochs, train_size, learning_rate, seed, batch_size, output, overwrite, figures, quiet):
+              epochs, train_size, learning_rate, seed, batch_size, distribute, output, overwrite, figures, quiet):
     """Evaluate models on clean and corrupted data: E per corruption, E_clean, E_corr, mCE, rCE.
 
     Without arguments it runs the default, offline job: the shipped pretrained
@@ -69,6 +70,7 @@ def benchmark(dataset, split, data_dir, download, models, weights, limit, corrup
     experiment (LeNet-A against LeNet-PA, with the noise of Fig. 4 and the
     contrast of Fig. 5).
     """
+    strategy = options.strategy(distribute)
     from keras_robust.benchmarking import benchmark as run
     from keras_robust.benchmarking.figures import missing
 
@@ -80,7 +82,10 @@ def benchmark(dataset, split, data_dir, download, models, weights, limit, corrup
     result = run(models or None, dataset, weights=weights, split=split, limit=limit, corruptions=corruption_names,
                  levels=levels, preset=preset, baseline=baseline, seed=seed, batch_size=batch_size,
                  data_dir=data_dir, download=download, verbose=not quiet, epochs=epochs, train_size=train_size,
-                 learning_rate=learning_rate)
+                 learning_rate=learning_rate, distribute=strategy)
+    if not options.writes_files(strategy):
+        click.echo(f"This worker's share is evaluated; worker 0 writes the results to {output}/")
+        return
     folder = result.save(output, overwrite=overwrite, figures=figures and not skipped)
     click.echo(result.to_markdown())
     click.echo(f"Results written to {folder}/" + (f" (figures skipped: {skipped})" if skipped else ""))

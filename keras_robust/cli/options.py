@@ -132,6 +132,29 @@ def batch_size_option(default, minimum=1, help=None):
                         type=click.IntRange(min=minimum), help=help)
 
 
+def distribute_option(help="mirrored: every GPU of this machine; multiworker: the machines of TF_CONFIG (run the "
+                      "same command on each, only worker 0 writes). TensorFlow backend only."):
+    """`--distribute mirrored|multiworker`: the `tf.distribute` strategy (`keras_robust.distribution`); the names are
+    literal here so that `robust-cli --help` does not import TensorFlow, and the library checks them again."""
+    return click.option("--distribute", default=None, type=click.Choice(["mirrored", "multiworker"]), help=help)
+
+
+def strategy(distribute):
+    """The strategy of `--distribute` (None without it), made before the command runs anything on TensorFlow."""
+    if distribute is None:
+        return None
+    from keras_robust.distribution import distribution_strategy
+
+    return distribution_strategy(distribute)
+
+
+def writes_files(strategy):
+    """Whether this process writes the command's output: yes, except on the non-chief workers of a cluster."""
+    from keras_robust.distribution import is_chief
+
+    return strategy is None or is_chief(strategy.cluster_resolver)
+
+
 def quiet_option():
     return click.option("--quiet", "-q", is_flag=True, help="No progress bar or progress lines.")
 

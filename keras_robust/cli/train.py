@@ -40,8 +40,7 @@ def _has_split(source, split):
 @options.limit_option(help="Train on this many images (a seeded random subset).")
 @click.option("--validation-limit", type=click.IntRange(min=1), default=None, help="Validate on this many images.")
 @options.seed_option(None, help="Seed of weights, data order and augmentation; a CPU run with a seed is repeatable.")
-@click.option("--distribute", default=None, type=click.Choice(["mirrored", "multiworker"]),
-              help="mirrored: all GPUs of this machine; multiworker: the machines of TF_CONFIG.")
+@options.distribute_option()
 @options.overwrite_option()
 @options.quiet_option()
 def train(model, dataset, split, data_dir, download, output, recipe_name, epochs, batch_size, learning_rate,
@@ -51,6 +50,7 @@ def train(model, dataset, split, data_dir, download, output, recipe_name, epochs
     Every epoch writes checkpoint.npz, last.keras, best.keras and a row of log.csv into --output; killed,
     the same command resumes from the last finished epoch.
     """
+    strategy = options.strategy(distribute)
     import dataclasses
     from pathlib import Path
 
@@ -90,7 +90,7 @@ def train(model, dataset, split, data_dir, download, output, recipe_name, epochs
                f"{0 if validation_data is None else len(validation_data[1])} validation images, "
                f"recipe {recipe.name} ({epochs or recipe.epochs} epochs), output {output}")
     run = fit(model_fn, (data.images, data.labels), recipe, output, validation=validation_data, epochs=epochs,
-              seed=seed, distribute=distribute, verbose=not quiet,
+              seed=seed, distribute=strategy, verbose=not quiet,
               overwrite=overwrite)
     summary = ", ".join(f"{key} {run.last[key]:.4f}" for key in ("accuracy", "val_accuracy") if key in run.last)
     click.echo(f"done: {run.epochs} epochs; last epoch {summary}; files in {output}")

@@ -11,7 +11,8 @@ from keras_robust.deepcorrect.graph import correction_point
 from keras_robust.graph import (
     as_functional, cut, fold_batch_normalization, has_activation, ordered_nodes, rebuild,
 )
-from keras_robust.metrics import accuracy
+from keras_robust.distribution import distribution_strategy, shard, sum_over_workers
+from keras_robust.metrics import predicted_classes
 from keras_robust.results import Result, csv_text, markdown_table
 
 
@@ -92,8 +93,8 @@ def _is_finite(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _triplets(clean, distorted, labels):
-    """Clean images repeated once per distorted set, all distorted sets, labels."""
+def _triplets(clean, distorted, labels, rows=slice(None)):
+    """Clean images repeated once per distorted set, all distorted sets, labels: of the images `rows` only."""
     clean = np.asarray(clean)
     labels = np.asarray(labels).reshape(-1)
     sets = distorted if isinstance(distorted, (list, tuple)) else [distorted]
@@ -104,7 +105,8 @@ def _triplets(clean, distorted, labels):
             f"labels one per image. Received: clean {clean.shape}, distorted "
             f"{[d.shape for d in sets]}, labels {labels.shape}"
         )
-    return np.concatenate([clean] * len(sets)), np.concatenate(sets), np.tile(labels, len(sets))
+    clean, labels = clean[rows], labels[rows]
+    return np.concatenate([clean] * len(sets)), np.concatenate([d[rows] for d in sets]), np.tile(labels, len(sets))
 
 
 def _layers(model, layers):
@@ -118,30 +120,37 @@ def _layers(model, layers):
 SCORES = ("accuracy_gain", "relative_error")
 
 
-def _rank(model, layers, clean, distorted, labels, batch_size, correct_counts, score="accuracy_gain"):
-    """Scores per filter from `correct_counts(model, point, ...)` (see `rank_filters`)."""
+def _rank(model, layers, clean, distorted, labels, batch_size, correct_counts, score="accuracy_gain", strategy=None):
+    """Scores per filter from `correct_counts(model, point, ...)` (see `rank_filters`).
+
+    Under a `strategy` of several workers, each counts on its share of the
+    images (`keras_robust.distribution.shard`) and the counts are summed.
+    """
     if score not in SCORES:
         raise ValueError(f"`score` must be one of {SCORES}. Received: score={score!r}")
     model = as_functional(model)
     count = len(np.asarray(labels).reshape(-1))
-    clean, distorted, labels = _triplets(clean, distorted, labels)
-    baseline = accuracy(model, distorted, labels, batch_size=batch_size)
-    groups = [slice(None)] if score == "accuracy_gain" else [
-        slice(start, start + count) for start in range(0, len(labels), count)
-    ]
+    share = shard(count, strategy)
+    clean, distorted, labels = _triplets(clean, distorted, labels, share)
+
+    def total(counts):
+        return sum_over_workers(counts, strategy)
+
+    sets = [slice(start, start + len(share)) for start in range(0, len(labels), len(share))]
+    hits = total([np.sum(predicted_classes(model, distorted[s], batch_size=batch_size) == labels[s]) for s in sets])
+    baseline = float(np.sum(hits) / (count * len(sets)))
     # The authors' reference error of each distorted set, at least one image's worth.
-    reference = [max(1.0 - accuracy(model, distorted[g], labels[g], batch_size=batch_size), 1.0 / count)
-                 for g in groups]
+    reference = [max(1.0 - h / count, 1.0 / count) for h in hits]
     scores, points = {}, {}
     for name in _layers(model, layers):
         points[name] = correction_point(model, name)
         if score == "accuracy_gain":
-            correct = correct_counts(model, points[name], clean, distorted, labels)
-            scores[name] = correct / len(labels) - baseline
+            correct = total(correct_counts(model, points[name], clean, distorted, labels))
+            scores[name] = correct / (count * len(sets)) - baseline
             continue
         scores[name] = sum(
-            np.abs((1.0 - correct_counts(model, points[name], clean[g], distorted[g], labels[g]) / count) - error)
-            / error for g, error in zip(groups, reference)
+            np.abs((1.0 - total(correct_counts(model, points[name], clean[g], distorted[g], labels[g])) / count)
+                   - error) / error for g, error in zip(sets, reference)
         )
     return FilterRanking(baseline, scores, points)
 
@@ -248,7 +257,7 @@ class _SwappedTail(keras.Model):
 
 
 def rank_filters(model, layers, clean, distorted, labels, *, filter_batch=16, batch_size=128,
-                 score="accuracy_gain"):
+                 score="accuracy_gain", distribute=None):
     """Correction priority τ of every filter of `layers` (Algorithm 1).
 
     For each layer and batch of images, the activations up to it (and every
@@ -281,10 +290,30 @@ def rank_filters(model, layers, clean, distorted, labels, *, filter_batch=16, ba
             sets. The second weighs every level alike (a gain at a mild
             level, where the error is small, counts more) and counts a swap
             that hurts as much as one that helps. `baseline` is p_b either way.
+        distribute: None (one process), "mirrored", "multiworker" or a
+            `tf.distribute.Strategy` (`keras_robust.distribution`): each
+            worker of the cluster ranks on its share of the images and the
+            counts are summed, giving the ranking of one process. Run the
+            same call on every worker; with "multiworker", make the strategy
+            (`distribution_strategy("multiworker")`) before the model.
 
     Returns:
         A `FilterRanking`.
+
+    Example:
+
+    ```python
+    import numpy as np
+    from keras_robust.deepcorrect import rank_filters
+    from keras_robust.models import resolve_model
+
+    model = resolve_model("ResNet20")
+    images = np.random.default_rng(0).uniform(0, 255, (8, 32, 32, 3)).astype("float32")
+    ranking = rank_filters(model, "conv1", images, images[:, ::-1], np.zeros(8, "int64"))
+    print(ranking.order("conv1")[:5])
+    ```
     """
+    strategy = None if distribute is None else distribution_strategy(distribute)
     folded, renamed = fold_batch_normalization(as_functional(model))
 
     def correct_counts(_, point, clean, distorted, labels):
@@ -320,7 +349,7 @@ def rank_filters(model, layers, clean, distorted, labels, *, filter_batch=16, ba
                 correct[filters[:used]] += hits.sum(axis=1)
         return correct
 
-    return _rank(model, layers, clean, distorted, labels, batch_size, correct_counts, score)
+    return _rank(model, layers, clean, distorted, labels, batch_size, correct_counts, score, strategy)
 
 
 def naive_rank_filters(model, layers, clean, distorted, labels, *, batch_size=256, score="accuracy_gain"):

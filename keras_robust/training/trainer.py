@@ -2,7 +2,6 @@
 
 import dataclasses
 import json
-import os
 import time
 from pathlib import Path
 
@@ -11,48 +10,12 @@ import numpy as np
 import tensorflow as tf
 
 from keras_robust import graph
+from keras_robust.distribution import DISTRIBUTIONS, distribution_strategy, is_chief  # noqa: F401 - public here too
 from keras_robust.progress import keras_verbose
 from keras_robust.training import checkpoint
 from keras_robust.training.pipeline import evaluation_dataset, steps_per_epoch, training_dataset
 from keras_robust.training.training_result import TrainingResult
 from keras_robust.validation import check_dataset, check_number
-
-DISTRIBUTIONS = ("mirrored", "multiworker")
-
-
-def distribution_strategy(distribute=None):
-    """A `tf.distribute.Strategy` from a name.
-
-    Args:
-        distribute: None (the default strategy, one device), "mirrored"
-            (`MirroredStrategy`: every GPU of this machine, or the CPU),
-            "multiworker" (`MultiWorkerMirroredStrategy`: the machines listed
-            in the `TF_CONFIG` environment variable), or a strategy.
-    """
-    if distribute is None:
-        return tf.distribute.get_strategy()
-    if isinstance(distribute, tf.distribute.Strategy):
-        return distribute
-    if distribute == "mirrored":
-        return tf.distribute.MirroredStrategy()
-    if distribute == "multiworker":
-        if "TF_CONFIG" not in os.environ:
-            raise ValueError(
-                "distribute='multiworker' needs the TF_CONFIG environment variable describing the cluster "
-                '(e.g. {"cluster": {"worker": ["host1:12345", "host2:12345"]}, "task": {"type": "worker", '
-                '"index": 0}}). Received: no TF_CONFIG.'
-            )
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    raise ValueError(f"`distribute` must be one of {DISTRIBUTIONS} or None. Received: distribute={distribute!r}")
-
-
-def is_chief(cluster_resolver):
-    """Whether this task writes the files: always, except on the non-chief workers of a cluster."""
-    cluster = cluster_resolver.cluster_spec().as_dict() if cluster_resolver else {}
-    if not cluster:
-        return True
-    task_type, task_id = cluster_resolver.task_type, cluster_resolver.task_id
-    return task_type == "chief" or (task_type == "worker" and task_id == 0 and "chief" not in cluster)
 
 
 def _multi_worker_workarounds(model, strategy):
