@@ -277,18 +277,16 @@ def accuracy(model, images, labels, *, batch_size=256):
     from the same predictions.
 
     Args:
-        model: a Keras model, or a callable mapping a batch of images to class
-            scores.
-        images: array (N, H, W, C) of raw pixels in [0, 255].
-        labels: N integer class labels.
-        batch_size: images per prediction batch.
+        model, images, labels, batch_size: as `classification_error`.
 
     Example:
 
     >>> import numpy as np
-    >>> from keras_robust.metrics import accuracy
-    >>> accuracy(lambda batch: batch, np.eye(4), [0, 1, 2, 0])
-    0.75
+    >>> from keras_robust import metrics
+    >>> scores = np.eye(4)  # image i scores class i highest
+    >>> metrics.accuracy(lambda batch: batch, scores, [0, 1, 2, 0]), metrics.classification_error(
+    ...     lambda batch: batch, scores, [0, 1, 2, 0])
+    (0.75, 25.0)
     """
     predicted, labels = _predicted_and_labels(model, images, labels, batch_size)
     return float(np.mean(predicted == labels))

@@ -174,3 +174,18 @@ def test_docstring_examples_run():
 
     for module in (registry, distortions):
         assert doctest.testmod(module).failed == 0, module.__name__
+
+
+def test_a_short_name_means_one_entry_of_the_family_named():
+    from keras_robust.deepcorrect.distortions import FAMILY as DEEPCORRECT_FAMILY, resolve
+    from keras_robust.transfer.distortions import FAMILY as TRANSFER_FAMILY, resolve_distortion
+
+    assert get_distortion("awgn", family="deepcorrect") is get_distortion("deepcorrect/awgn")
+    assert get_distortion("awgn", family="deepcorrect-imagenet") is get_distortion("deepcorrect-imagenet/awgn")
+    assert get_distortion("cifar/fog", family="deepcorrect") is get_distortion("cifar/fog")  # full names as they are
+    assert resolve("awgn") is get_distortion("awgn", family=DEEPCORRECT_FAMILY)
+    assert resolve_distortion("awgn") is get_distortion("awgn", family=TRANSFER_FAMILY)
+    with pytest.raises(ValueError, match="family 'deepcorrect'. Received: name='fog'; accepted: gaussian_blur, awgn"):
+        get_distortion("fog", family="deepcorrect")
+    with pytest.raises(ValueError, match="Received: family='cifar10'"):
+        get_distortion("fog", family="cifar10")

@@ -219,11 +219,18 @@ def list_distortions(family=None):
     return tuple(name for name, entry in _REGISTRY.items() if entry.family == family)
 
 
-def get_distortion(name):
+def get_distortion(name, *, family=None):
     """The registered `Distortion` called `name`.
 
+    A short name (no ``/``) means one entry only once a family is named: the one home of short names, so that
+    ``"awgn"`` is ``deepcorrect/awgn`` where the family is ``"deepcorrect"`` (``robust-cli rank`` and
+    ``deepcorrect``, `fit_deepcorrect`: CIFAR levels) and ``deepcorrect-imagenet/awgn`` where it is
+    ``"deepcorrect-imagenet"`` (``robust-cli transfer``: ImageNet levels), never a guess. Results carry the full name.
+
     Args:
-        name: a name of `list_distortions`, e.g. ``"cifar/fog"`` or ``"deepcorrect/awgn"``.
+        name: a name of `list_distortions`, e.g. ``"cifar/fog"`` or ``"deepcorrect/awgn"``; with `family`, also
+            a name within it, e.g. ``"awgn"``.
+        family: ``None`` (full names only) or a family of `list_distortions` in which short names are looked up.
 
     Returns:
         A `Distortion`.
@@ -232,9 +239,18 @@ def get_distortion(name):
         >>> from keras_robust.corruptions import get_distortion
         >>> get_distortion("cifar/fog").levels
         (1, 2, 3, 4, 5)
+        >>> get_distortion("awgn", family="deepcorrect-imagenet").name
+        'deepcorrect-imagenet/awgn'
     """
     if isinstance(name, Distortion):
         return name
+    if family is not None and isinstance(name, str) and "/" not in name:
+        members = list_distortions(family)  # checks the family
+        if f"{family}/{name}" not in members:
+            raise ValueError(f"Unknown distortion of family {family!r}. Received: name={name!r}; accepted: "
+                             f"{', '.join(member.split('/', 1)[1] for member in members)}, or a full name of "
+                             "list_distortions().")
+        name = f"{family}/{name}"
     if name in _REGISTRY:
         return _REGISTRY[name]
     text = str(name)

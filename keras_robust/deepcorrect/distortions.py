@@ -1,7 +1,8 @@
 """DeepCorrect's distortions, taken from the registry of `keras_robust.corruptions`.
 
-A short name (`"gaussian_blur"`, `"awgn"`) means the `deepcorrect/` entry (the CIFAR levels of the authors' code);
-any registry name (e.g. `"deepcorrect-imagenet/awgn"`, `"cifar/fog"`) is taken as it is.
+A short name (`"gaussian_blur"`, `"awgn"`) is looked up in the registry's `FAMILY`, `deepcorrect/` (the CIFAR levels
+of the authors' code), by `keras_robust.corruptions.get_distortion(name, family=FAMILY)`; any registry name (e.g.
+`"deepcorrect-imagenet/awgn"`, `"cifar/fog"`) is taken as it is.
 """
 
 import numpy as np
@@ -9,6 +10,7 @@ import numpy as np
 from keras_robust.corruptions import get_distortion
 from keras_robust.pixels import to_uint8
 
+FAMILY = "deepcorrect"  # the family of the short names of DeepCorrect's commands and functions
 DISTORTIONS = ("gaussian_blur", "awgn")
 
 
@@ -23,12 +25,10 @@ def resolve(name):
     assert resolve("awgn").name == "deepcorrect/awgn"
     ```
     """
-    if isinstance(name, str) and "/" not in name:
-        if name not in DISTORTIONS:
-            raise ValueError(f"Unknown DeepCorrect distortion. Received: name={name!r}; accepted: "
-                             f"{', '.join(DISTORTIONS)} or a name of keras_robust.corruptions.list_distortions().")
-        name = f"deepcorrect/{name}"
-    return get_distortion(name)
+    if isinstance(name, str) and "/" not in name and name not in DISTORTIONS:
+        raise ValueError(f"Unknown DeepCorrect distortion. Received: name={name!r}; accepted: "
+                         f"{', '.join(DISTORTIONS)} or a name of keras_robust.corruptions.list_distortions().")
+    return get_distortion(name, family=FAMILY)
 
 
 def distort_levels(images, name, levels=None, seed=0):

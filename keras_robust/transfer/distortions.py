@@ -1,6 +1,7 @@
 """Which registry distortion a transfer run applies (see `keras_robust.corruptions.list_distortions`)."""
 
 DEEPCORRECT = ("awgn", "gaussian_blur")
+FAMILY = "deepcorrect-imagenet"  # the family of those short names in transfer runs (ImageNet-scale images)
 
 
 def resolve_distortion(name, levels=None, *, preset=None):
@@ -30,16 +31,16 @@ def resolve_distortion(name, levels=None, *, preset=None):
     """
     from keras_robust import corruptions
 
-    text = str(name)
+    text, family = str(name), None
     if "/" not in text:
         if text in DEEPCORRECT and preset is None:
-            text = f"deepcorrect-imagenet/{text}"
+            family = FAMILY
         elif text in corruptions.names():
-            text = f"{preset or 'cifar'}/{text}"
+            family = preset or "cifar"
         else:
             raise ValueError(
                 f"Unknown distortion. Received: name={name!r}; accepted: {', '.join(DEEPCORRECT)} (DeepCorrect's "
                 f"sigma levels), a corruption of keras_robust.corruptions.names() or a registry name of "
                 f"keras_robust.corruptions.list_distortions().")
-    distortion = corruptions.get_distortion(text)
+    distortion = corruptions.get_distortion(text, family=family)
     return distortion if levels is None else distortion.with_levels(levels)
