@@ -96,7 +96,7 @@ class Results:
         print(f"{step}: {json.dumps(entry)}", flush=True)
 
     def _write(self):
-        with atomic_output(self.path) as tmp:
+        with atomic_output(self.path, overwrite=True) as tmp:
             Path(tmp).write_text(json.dumps(self.data, indent=1) + "\n")
 
 
