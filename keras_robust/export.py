@@ -92,7 +92,7 @@ def export_saved_model(model, path, *, class_names=None, overwrite=False):
     (float32) and `serving_uint8`. `tf.saved_model.load(path).serve(images)`
     and `keras.layers.TFSMLayer(path, call_endpoint="serve")` both work. The
     model is served in its inference form
-    (`keras_robust.deepcorrect.optimize_for_inference`: batch normalization
+    (`keras_robust.serving.optimize_for_inference`: batch normalization
     folded into the convolutions, DeepCorrect units as plain convolutions),
     the same predictions up to float32 round-off. The
     folder is written beside `path` and renamed into place: a failed export
@@ -121,7 +121,7 @@ def export_saved_model(model, path, *, class_names=None, overwrite=False):
     import keras
     import tensorflow as tf
 
-    from keras_robust.deepcorrect import optimize_for_inference
+    from keras_robust.serving import optimize_for_inference
 
     input_shape = _input_shape(model)
     served = serving_model(optimize_for_inference(model))

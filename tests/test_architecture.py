@@ -7,11 +7,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "keras_robust"
 # Imports that still break the rule, each with the change that removes it; the test fails when one is gone.
-KNOWN_BREAKS = {
-    ("keras_robust.export", "deepcorrect"): "export_saved_model runs deepcorrect.optimize_for_inference: the "
-                                              "fold-and-prune pass belongs with the graph edits, DeepCorrect "
-                                              "supplying only its unit's plain form",
-}
+KNOWN_BREAKS = {}
 
 
 def layers_of_modules():

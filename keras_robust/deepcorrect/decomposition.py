@@ -1,53 +1,13 @@
 """Rank-constrained convolutions (Tai et al., 2016) and Deepcorr-rc models."""
 
 import keras
-import numpy as np
 
 from keras_robust.graph import as_functional, clone
-from keras_robust.layers import ChannelCorrection, CorrectionUnit
+from keras_robust.layers import ChannelCorrection
+from keras_robust.low_rank import decompose_kernel, full_rank
 from keras_robust.utils import count_flops
 
-
-def _split_kernel(kernel, rank):
-    """Truncated SVD of one (kh, kw, C, N) kernel as (C·kh) x (N·kw) matrix."""
-    kh, kw, channels, filters = kernel.shape
-    matrix = kernel.transpose(2, 0, 3, 1).reshape(channels * kh, filters * kw)
-    u, s, vt = np.linalg.svd(matrix, full_matrices=False)
-    root = np.sqrt(s[:rank])
-    vertical = (u[:, :rank] * root).reshape(channels, kh, rank).transpose(1, 0, 2)
-    horizontal = (vt[:rank].T * root).reshape(filters, kw, rank).transpose(1, 2, 0)
-    return vertical[:, None], horizontal[None]
-
-
-def full_rank(kernel_shape, groups=1):
-    """Largest P of a (kh, kw, C/groups, N) kernel: groups · min(C/groups·kh, N/groups·kw)."""
-    kh, kw, channels, filters = kernel_shape
-    return groups * min(channels * kh, filters // groups * kw)
-
-
-def decompose_kernel(kernel, rank, groups=1):
-    """Closed-form rank-`rank` split of a (kh, kw, C/groups, N) kernel (Tai et al.).
-
-    Each group's kernel as a (C·kh) x (N·kw) matrix is approximated by its
-    truncated SVD, the global optimum of the rank-constrained problem; a
-    grouped kernel gets `rank / groups` maps per group.
-
-    Returns:
-        `(vertical, horizontal)` kernels of shapes (kh, 1, C/groups, P) and
-        (1, kw, P/groups, N), for convolutions with the same groups; the
-        vertical followed by the horizontal convolution equals the original
-        at full rank (`full_rank`).
-    """
-    kernel = np.asarray(kernel, dtype="float64")
-    full = full_rank(kernel.shape, groups)
-    if (isinstance(rank, bool) or not isinstance(rank, (int, np.integer))
-            or not groups <= rank <= full or rank % groups):
-        raise ValueError(
-            f"`rank` must be an int in [{groups}, {full}], a multiple of groups={groups}, "
-            f"for a {kernel.shape} kernel. Received: rank={rank!r}"
-        )
-    parts = [_split_kernel(k, rank // groups) for k in np.split(kernel, groups, axis=-1)]
-    return tuple(np.concatenate(p, axis=-1) for p in zip(*parts))
+__all__ = ["decompose_conv", "decompose_kernel", "full_rank", "ranks_for_flops", "to_rank_constrained"]
 
 
 def _pair(layer, rank):
@@ -167,30 +127,6 @@ def ranks_for_flops(model, target_flops):
     return ranks(low)
 
 
-def _rank_constrained_unit(correction, rank):
-    """Copy of a `ChannelCorrection` whose k×k convolutions are decomposed."""
-    unit = correction.unit
-    settings = {k: v for k, v in unit.get_config().items() if k not in ("rank", "name")}
-    new = ChannelCorrection(
-        correction.channels,
-        CorrectionUnit(**settings, rank=rank, name=unit.name),
-        name=correction.name,
-    )
-    new.build(correction.input.shape)
-    new_unit = new.unit
-    shared = [(unit.reduce, new_unit.reduce), (unit.reduce_norm, new_unit.reduce_norm), (unit.expand, new_unit.expand)]
-    for source, target in shared + list(
-        zip(unit.stage_norms, new_unit.stage_norms)
-    ):
-        target.set_weights(source.get_weights())
-    for convs, (vertical, horizontal) in zip(unit.stage_convs, new_unit.stage_convs):
-        v, h = decompose_kernel(keras.ops.convert_to_numpy(convs[0].kernel), rank)
-        vertical.set_weights([v])
-        horizontal.set_weights([h])
-    new.trainable = correction.trainable
-    return new
-
-
 def to_rank_constrained(model, ranks=None, base_ranks=None, name=None, *, target_flops=None):
     """Deepcorr-rc from a full-rank (e.g. Deepcorr-b) model (Section IV-C).
 
@@ -234,11 +170,7 @@ def to_rank_constrained(model, ranks=None, base_ranks=None, name=None, *, target
         if isinstance(layer, ChannelCorrection):
             corrected = layer.name.removesuffix("_correction")
             rank = ranks.get(corrected) if isinstance(ranks, dict) else ranks
-            if rank is None:
-                return None
-            if layer.unit.rank is not None:
-                raise ValueError(f"Layer {layer.name!r} is already rank-constrained.")
-            return _rank_constrained_unit(layer, rank)
+            return None if rank is None else layer.rank_constrained(rank)
         if layer.name in base_ranks:
             pair = decompose_conv(layer, base_ranks[layer.name])
             pair.trainable = layer.trainable

@@ -21,6 +21,7 @@ class ChannelCorrection(keras.layers.Layer):
     Example:
 
     ```python
+    import keras
     import numpy as np
     from keras_robust.layers import ChannelCorrection, CorrectionUnit
 
@@ -64,6 +65,64 @@ class ChannelCorrection(keras.layers.Layer):
 
     def call(self, inputs, training=None):
         return self.unit.correct(inputs, self.channels, training=training)
+
+    def serving_form(self, inputs, *, merge_pairs="flops"):
+        """The layer in inference mode as plain Keras layers on `inputs`, named `<name>_...` (the serving hook).
+
+        See `CorrectionUnit.serving_form`; `keras_robust.serving.optimize_for_inference`
+        splices this form in.
+
+        Args:
+            inputs: a symbolic 4D channels-last tensor.
+            merge_pairs: `"flops"`, `"always"` or `"never"`.
+
+        Returns:
+            The output tensor.
+
+        Example:
+
+        ```python
+        import keras
+        from keras_robust.layers import ChannelCorrection, CorrectionUnit
+
+        inputs = keras.Input((4, 4, 5))
+        layer = ChannelCorrection([3, 0], CorrectionUnit(depth=2), name="fix")
+        layer.build((None, 4, 4, 5))
+        plain = keras.Model(inputs, layer.serving_form(inputs))
+        assert plain.get_layer("fix_reduce").kernel.shape == (1, 1, 5, 2)  # reads all five channels
+        assert plain.layers[-1].name == "fix_add"
+        ```
+        """
+        return self.unit.serving_form(inputs, self.channels, name=self.name, merge_pairs=merge_pairs)
+
+    def rank_constrained(self, rank):
+        """A copy of this layer (called once in a model) with its unit rank-constrained.
+
+        The unit's copy is `CorrectionUnit.rank_constrained(rank)`.
+
+        Args:
+            rank: P, the maps of each of the unit's k×1/1×k pairs.
+
+        Returns:
+            A built `ChannelCorrection` with the same channels, name and
+            `trainable` flag.
+
+        Example:
+
+        ```python
+        import keras
+        from keras_robust.layers import ChannelCorrection, CorrectionUnit
+
+        inputs = keras.Input((4, 4, 5))
+        layer = ChannelCorrection([3, 0], CorrectionUnit(depth=2))
+        keras.Model(inputs, layer(inputs))
+        assert layer.rank_constrained(3).unit.rank == 3
+        ```
+        """
+        new = ChannelCorrection(self.channels, self.unit.rank_constrained(rank), name=self.name)
+        new.build(self.input.shape)
+        new.trainable = self.trainable
+        return new
 
     def compute_output_shape(self, input_shape):
         return input_shape

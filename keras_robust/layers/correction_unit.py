@@ -4,6 +4,8 @@ import keras
 from keras import ops
 
 from keras_robust.layers.batch_norm_relu import batch_norm_relu
+from keras_robust.low_rank import decompose_kernel
+from keras_robust.serving import built_copy, plain_convolutions, plain_norm_relu
 from keras_robust.validation import check_int, check_number
 
 # How a unit starts: as the identity (last 1×1 kernel at zero) or as the authors' (He normal throughout).
@@ -156,11 +158,130 @@ class CorrectionUnit(keras.layers.Layer):
         and last 1×1 kernels (a selection matrix times each, derived in the
         call): no channel gather runs forward or backward.
         """
-        select = ops.one_hot(ops.convert_to_tensor(channels), inputs.shape[-1], dtype=self.compute_dtype)
-        reduce_kernel = ops.einsum("kw,abkd->abwd", select, self.reduce.kernel)
+        reduce_kernel, expand_kernel, expand_bias = self._channel_kernels(
+            channels, inputs.shape[-1], self.compute_dtype
+        )
         x = self._inner(ops.conv(inputs, reduce_kernel, padding="same"), training)
+        return inputs + ops.conv(x, expand_kernel, padding="same") + expand_bias
+
+    def _channel_kernels(self, channels, width, dtype):
+        """The first and last 1×1 kernels and the last bias on all `width` channels: zero off `channels`.
+
+        Each is the unit's own times a selection matrix (exact: every
+        entry is one product by 1 plus zeros).
+        """
+        select = ops.one_hot(ops.convert_to_tensor(channels), width, dtype=dtype)
+        reduce_kernel = ops.einsum("kw,abkd->abwd", select, self.reduce.kernel)
         expand_kernel = ops.einsum("abdk,kw->abdw", self.expand.kernel, select)
-        return inputs + ops.conv(x, expand_kernel, padding="same") + ops.matmul(self.expand.bias, select)
+        return reduce_kernel, expand_kernel, ops.matmul(self.expand.bias, select)
+
+    def _check_built(self):
+        if not self.built:
+            raise ValueError(f"The unit has no weights before it is built. Received: unit {self.name!r}, not built")
+
+    def serving_form(self, inputs, channels=None, *, name=None, merge_pairs="flops"):
+        """The unit in inference mode as new plain Keras layers applied to `inputs` (the serving hook).
+
+        The layers are a 1×1 `Conv2D` reading every channel of `inputs`
+        (zero weights for the channels not in `channels`), batch
+        normalization and ReLU, each stage's convolutions (a k×1/1×k pair
+        merged into one k×k convolution as `merge_pairs` says, see
+        `keras_robust.serving.plain_convolutions`), batch normalization and
+        ReLU, a 1×1 `Conv2D` writing every channel (zero weights and bias
+        for the others) and an `Add` of `inputs`: the function of
+        `correct(inputs, channels, training=False)` without gathering or
+        scattering channels. `keras_robust.serving.optimize_for_inference`
+        splices this form in and folds its batch normalizations.
+
+        Args:
+            inputs: a symbolic 4D channels-last tensor.
+            channels: indices of the channels of `inputs` the unit corrects,
+                or `None` for all of them, in order.
+            name: prefix of the new layers' names (`<name>_reduce`,
+                `<name>_norm_0`, ..., `<name>_add`), the unit's name by
+                default.
+            merge_pairs: `"flops"`, `"always"` or `"never"`.
+
+        Returns:
+            The output tensor.
+
+        Example:
+
+        ```python
+        import keras
+        import numpy as np
+        from keras_robust.layers import CorrectionUnit
+
+        unit = CorrectionUnit(depth=4, start="he_normal")
+        x = np.random.default_rng(0).uniform(0, 1, (2, 8, 8, 6)).astype("float32")
+        expected = unit(x)
+        inputs = keras.Input((8, 8, 6))
+        plain = keras.Model(inputs, unit.serving_form(inputs))
+        np.testing.assert_allclose(plain(x), expected, atol=1e-5)
+        ```
+        """
+        self._check_built()
+        width, prefix = inputs.shape[-1], f"{name or self.name}_"
+        channels = list(range(width)) if channels is None else list(channels)
+        if len(channels) != self.expand.filters:
+            raise ValueError(
+                f"`channels` must name the unit's {self.expand.filters} input channels. "
+                f"Received: channels={channels}"
+            )
+        reduce_kernel, expand_kernel, expand_bias = map(
+            ops.convert_to_numpy, self._channel_kernels(channels, width, self.reduce.kernel.dtype)
+        )
+        y = built_copy(self.reduce, inputs.shape, [reduce_kernel], name=f"{prefix}reduce")(inputs)
+        y = plain_norm_relu(self.reduce_norm, y, f"{prefix}reduce_norm")
+        for index, (convs, norm) in enumerate(zip(self.stage_convs, self.stage_norms)):
+            y = plain_convolutions(convs, y, merge_pairs, name=f"{prefix}conv_{index}", prefix=prefix)
+            y = plain_norm_relu(norm, y, f"{prefix}norm_{index}")
+        expand = built_copy(self.expand, y.shape, [expand_kernel, expand_bias], filters=width, name=f"{prefix}expand")
+        return keras.layers.Add(name=f"{prefix}add")([inputs, expand(y)])
+
+    def rank_constrained(self, rank):
+        """A copy of this built unit whose k×k convolutions are k×1 then 1×k pairs through `rank` maps.
+
+        Each stage's k×k kernel is split by its truncated SVD
+        (`keras_robust.low_rank.decompose_kernel`, Section IV-C of the
+        paper); the other weights, the settings, the name and `trainable`
+        are the unit's. At full rank the copy computes the same function.
+
+        Args:
+            rank: P, the maps of each pair, from 1 to `depth · kernel_size`
+                (full rank).
+
+        Returns:
+            A built `CorrectionUnit` with `rank=rank`.
+
+        Example:
+
+        ```python
+        import numpy as np
+        from keras_robust.layers import CorrectionUnit
+
+        unit = CorrectionUnit(depth=4, start="he_normal")
+        x = np.random.default_rng(0).uniform(0, 1, (2, 8, 8, 6)).astype("float32")
+        expected = unit(x)
+        np.testing.assert_allclose(unit.rank_constrained(12)(x), expected, atol=1e-5)
+        ```
+        """
+        self._check_built()
+        if self.rank is not None:
+            raise ValueError(
+                f"The unit {self.name!r} is already rank-constrained (rank={self.rank}). Received: rank={rank!r}"
+            )
+        new = self.__class__.from_config(self.get_config() | {"rank": rank})
+        new.build((None, None, None, self.expand.filters))
+        kept = [(self.reduce, new.reduce), (self.reduce_norm, new.reduce_norm), (self.expand, new.expand)]
+        for source, target in kept + list(zip(self.stage_norms, new.stage_norms)):
+            target.set_weights(source.get_weights())
+        for convs, (vertical, horizontal) in zip(self.stage_convs, new.stage_convs):
+            v, h = decompose_kernel(ops.convert_to_numpy(convs[0].kernel), rank)
+            vertical.set_weights([v])
+            horizontal.set_weights([h])
+        new.trainable = self.trainable
+        return new
 
     def compute_output_shape(self, input_shape):
         return input_shape
