@@ -76,7 +76,7 @@ def resized_sample(count):
     """`count` photos of the embedded CIFAR-10 sample, resized to SIDE x SIDE (bicubic), and their labels."""
     images, labels, _ = load_cifar10_sample()
     big = [np.asarray(Image.fromarray(image).resize((SIDE, SIDE), Image.BICUBIC)) for image in images[:count]]
-    return np.stack(big).astype("float32"), labels[:count]
+    return np.stack(big), labels[:count]
 
 
 class Results:
@@ -101,6 +101,7 @@ class Results:
 
 
 def max_change(a, b, images):
+    images = images.astype("float32")
     return float(np.abs(a.predict(images, verbose=0) - b.predict(images, verbose=0)).max())
 
 
@@ -122,6 +123,7 @@ def main():
     distortion = get_distortion(DISTORTION)
     clean = images[:args.rank_images]
     distorted = [distortion.apply(clean, level, seed=0).astype("float32") for level in args.levels]
+    clean = clean.astype("float32")
     saved = Path(args.output).with_suffix(".ranking.json")  # the ranking the later steps need, kept for a rerun
     if results.done("rank") and saved.is_file():
         ranking = FilterRanking.load(saved)
@@ -173,8 +175,8 @@ def main():
             export_saved_model(models["full"], Path(folder) / "served")
             seconds = time.perf_counter() - started
             reloaded = tf.saved_model.load(str(Path(folder) / "served"))
-            probabilities = reloaded.serve(images[:4])["probabilities"].numpy()
-        change = float(np.abs(probabilities - models["full"].predict(images[:4], verbose=0)).max())
+            probabilities = reloaded.serve(images[:4])["probabilities"].numpy()  # uint8 served as is
+        change = float(np.abs(probabilities - models["full"].predict(images[:4].astype("float32"), verbose=0)).max())
         results.put("export", {"seconds": seconds, "reloaded_max_change": change})
 
     if not results.done("paper resnet18"):
