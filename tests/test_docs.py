@@ -180,3 +180,32 @@ def test_training_benchmark_tables_come_from_the_benchmark_results():
     assert ": not the direction" in worse and "on 10,000 JPEG test images" in worse
     assert hook.render_benchmark({}, paper) == "No benchmark of the trained models has been run yet."
     assert set(hook.read_benchmarks()) == {int(p.parent.name[11:]) for p in hook.RUNS.glob("benchmark_s*/results.json")}
+
+
+def test_deepcorrect_resnet50_section_comes_from_the_script_results():
+    """The ResNet50 section: each step of scripts/deepcorrect_resnet50.py as it ran, the paper's ratios beside."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("deepcorrect_resnet50", DOCS / "hooks" / "deepcorrect_resnet50.py")
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    assert hook.MARKER in (DOCS / "tutorials" / "deepcorrect.md").read_text()
+    paper = json.loads(hook.PAPER.read_text())
+    settings = {"model": "keras.applications.ResNet50", "weights": "none", "side": 224, "points": ["conv1_relu"],
+                "beta": 0.75, "distortion": "deepcorrect-imagenet/gaussian_blur", "levels": [3],
+                "backend": "tensorflow", "machine": "x86_64, 2 cores"}
+    steps = {"base": {"flops": 3.9e9, "parameters": 23_600_000},
+             "rank": {"seconds": 128.0, "filters": {"conv1_relu": 64}, "images": 4, "levels": 1},
+             "build full": {"seconds": 2.0, "flops": 5.0e9, "flops_ratio": 1.28, "trainable_parameters": 123_456,
+                            "identity_start_max_change": 3e-7},
+             "export": {"seconds": 30.0, "reloaded_max_change": 2e-6}}
+    text = hook.render({"settings": settings, "steps": steps}, paper)
+    assert "| `rank_filters`: 64 filters (`conv1_relu` 64) on 4 images × 1 level(s) | 128 | 0.50 s per filter" in text
+    assert "1.28× the base), 123,456 trainable; before training, probabilities within 3e-07" in text
+    assert "| ResNet50, β = 0.75 at the points above | Deepcorr | 1.28 | 0.12M | measured |" in text
+    assert "| ResNet18 | Deepcorr | 1.94 | 8.41M | paper, Tables IX-X |" in text
+    assert "| AlexNet | Deepcorr-b | 1.59 | 1.03M | paper, Tables III-IV |" in text
+    assert "within 2e-06 of the Keras model's" in text and "optimize_for_inference" not in text
+    assert "exactly the base's" in hook.render({"settings": settings, "steps": {**steps, "build full": {
+        **steps["build full"], "identity_start_max_change": 0.0}}}, paper)
+    assert hook.render({}, paper) == "The ResNet50 run has not been made yet."
