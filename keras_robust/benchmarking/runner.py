@@ -1,7 +1,5 @@
 """`benchmark(...)`: which data, which models, which baseline, then one evaluation -> `BenchmarkResult`."""
 
-import numpy as np
-
 from keras_robust.benchmarking import evaluation
 from keras_robust.benchmarking.report import BenchmarkResult
 from keras_robust.distribution import distribution_strategy, worker
@@ -91,12 +89,10 @@ def resolve_baseline(baseline, models):
 
 
 def _subset(images, labels, limit, seed):
-    if limit is None or limit >= len(labels):
-        return images, labels
-    if isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 1:
-        raise ValueError(f"`limit` must be a positive int. Received: limit={limit!r}")
-    keep = np.sort(np.random.default_rng(seed).permutation(len(labels))[:limit])
-    return images[keep], labels[keep]
+    from keras_robust.datasets.image_source import subset_positions
+
+    keep = subset_positions(len(labels), limit, seed)
+    return (images, labels) if keep is None else (images[keep], labels[keep])
 
 
 def _plan(models, dataset, *, weights, split, limit, seed, data_dir, download, training, verbose):
