@@ -43,7 +43,7 @@ _ENTRY_POINTS = {
     "Result": "keras_robust.results",
 }
 _SUBMODULES = ("applications", "benchmarking", "corruptions", "datasets", "deepcorrect", "layers", "metrics",
-               "models", "results", "training", "transfer")
+               "models", "pushpull", "results", "training", "transfer")
 
 __all__ = [*_ENTRY_POINTS, *_SUBMODULES]
 

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from keras_robust.pixels import to_uint8
+from keras_robust.validation import check_choice
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".ppm", ".tif", ".tiff", ".webp")
 GREY_WEIGHTS = (0.299, 0.587, 0.114)  # ITU-R 601-2 luma
@@ -63,8 +64,7 @@ def decode_image_file(file, channels=None, name=None):
     >>> decode_image_file(io.BytesIO(png)).shape, decode_image_file(io.BytesIO(png), channels=3).shape
     ((4, 6, 1), (4, 6, 3))
     """
-    if channels not in (None, 1, 3):
-        raise ValueError(f"`channels` must be None, 1 or 3. Received: channels={channels!r}")
+    check_choice("channels", channels, (None, 1, 3))
     is_path = isinstance(file, (str, os.PathLike))
     name = str(file) if is_path else name or getattr(file, "name", None) or "an image file object"
     return to_channels(_decode(file, name), channels)

@@ -22,6 +22,8 @@ import math
 
 import numpy as np
 
+from keras_robust.validation import check_int
+
 SEVERITIES = (1, 2, 3, 4, 5)  # the benchmark's severity axis, for every corruption and every package module
 
 # Appendix 2 of Strisciuglio et al. (2020): their AlexNet on CIFAR-10-C, in %.
@@ -241,8 +243,7 @@ def predicted_classes(model, images, *, batch_size=256):
     >>> predicted_classes(lambda batch: batch, np.eye(3)[[2, 0, 1]], batch_size=2).tolist()
     [2, 0, 1]
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"`batch_size` must be a positive int. Received: batch_size={batch_size!r}")
+    batch_size = check_int("batch_size", batch_size, minimum=1)
     if hasattr(model, "predict_on_batch"):
         call = model.predict_on_batch
     elif callable(model):

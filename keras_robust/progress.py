@@ -9,6 +9,8 @@ import numbers
 import sys
 import time
 
+from keras_robust.validation import check_bool
+
 # Seconds between two lines when the output is not a terminal.
 LINE_INTERVAL = 5.0
 
@@ -39,8 +41,7 @@ def check_verbose(verbose=True, quiet=None):
     >>> check_verbose(2), check_verbose(True, quiet=True)
     (2, False)
     """
-    if quiet is not None and not isinstance(quiet, bool):
-        raise ValueError(f"`quiet` must be None or a bool. Received: quiet={quiet!r}")
+    quiet = check_bool("quiet", quiet, allow_none=True)
     if isinstance(verbose, numbers.Integral) and not isinstance(verbose, bool) and 0 <= verbose <= 2:
         verbose = int(verbose)
     elif not isinstance(verbose, bool) and not (isinstance(verbose, str) and verbose == "auto"):

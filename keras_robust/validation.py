@@ -23,14 +23,13 @@ def _fail(name, accepted, value):
     raise ValueError(f"`{name}` must be {accepted}. Received: {name}={_shown(value)}")
 
 
-def _bounds(minimum, maximum, exclusive_minimum=False):
-    low = ">" if exclusive_minimum else ">="
+def _bounds(minimum, maximum, exclusive_minimum=False, exclusive_maximum=False):
     if minimum is not None and maximum is not None:
-        return f" in {'(' if exclusive_minimum else '['}{minimum}, {maximum}]"
+        return f" in {'(' if exclusive_minimum else '['}{minimum}, {maximum}{')' if exclusive_maximum else ']'}"
     if minimum is not None:
-        return f" {low} {minimum}"
+        return f" {'>' if exclusive_minimum else '>='} {minimum}"
     if maximum is not None:
-        return f" <= {maximum}"
+        return f" {'<' if exclusive_maximum else '<='} {maximum}"
     return ""
 
 
@@ -134,7 +133,7 @@ def check_int_tuple(name, value, length, *, minimum=None, maximum=None):
 
 
 def check_number(
-    name, value, *, minimum=None, maximum=None, exclusive_minimum=False, allow_none=False
+    name, value, *, minimum=None, maximum=None, exclusive_minimum=False, exclusive_maximum=False, allow_none=False
 ):
     """Checks that `value` is a finite real number within bounds, returns a `float`.
 
@@ -147,6 +146,7 @@ def check_number(
         minimum: smallest accepted value, or `None` for no lower bound.
         maximum: largest accepted value, or `None` for no upper bound.
         exclusive_minimum: if `True`, `minimum` itself is refused.
+        exclusive_maximum: if `True`, `maximum` itself is refused.
         allow_none: if `True`, `None` is accepted and returned.
 
     Returns:
@@ -173,14 +173,14 @@ def check_number(
     if ok and minimum is not None:
         ok = value > minimum if exclusive_minimum else value >= minimum
     if ok and maximum is not None:
-        ok = value <= maximum
+        ok = value < maximum if exclusive_maximum else value <= maximum
     if not ok:
-        accepted = "a finite number" + _bounds(minimum, maximum, exclusive_minimum)
+        accepted = "a finite number" + _bounds(minimum, maximum, exclusive_minimum, exclusive_maximum)
         _fail(name, accepted + (" or None" if allow_none else ""), value)
     return float(value)
 
 
-def check_bool(name, value):
+def check_bool(name, value, *, allow_none=False):
     """Checks that `value` is `True` or `False` (NumPy bools too), returns a `bool`.
 
     Truthy values such as `"no"`, `1` or `[]` are refused.
@@ -188,9 +188,10 @@ def check_bool(name, value):
     Args:
         name: argument name used in the message.
         value: the value to check.
+        allow_none: if `True`, `None` is accepted and returned.
 
     Returns:
-        `value` as a Python `bool`.
+        `value` as a Python `bool` (or `None`).
 
     Raises:
         ValueError: `value` is not a bool.
@@ -203,8 +204,10 @@ def check_bool(name, value):
     assert check_bool("use_bias", True) is True
     ```
     """
+    if value is None and allow_none:
+        return None
     if not isinstance(value, (bool, np.bool_)):
-        _fail(name, "True or False", value)
+        _fail(name, "True, False or None" if allow_none else "True or False", value)
     return bool(value)
 
 

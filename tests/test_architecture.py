@@ -10,16 +10,28 @@ PACKAGE = ROOT / "keras_robust"
 KNOWN_BREAKS = {}
 
 
-def layers_of_modules():
-    """`{module: depth}` from the architecture page's table (depth 0: foundations, the last row)."""
+def rows():
+    """`[(layer, [module, ...]), ...]` of the architecture page's table, from the top row down."""
     text = (ROOT / "docs" / "architecture.md").read_text()
     table = text.split("| layer | modules | what it holds |")[1].split("\n\n")[0].strip().splitlines()[1:]
-    depth = {}
-    for level, row in enumerate(reversed(table)):
-        modules = row.strip("|").split("|")[1]
-        for name in re.findall(r"`(?:keras_robust\.)?([\w.]+)`", modules):
-            depth[name] = level
-    return depth
+    cells = [row.strip("|").split("|") for row in table]
+    return [(layer.strip(), re.findall(r"`(?:keras_robust\.)?([\w.]+)`", modules)) for layer, modules, *_ in cells]
+
+
+def layers_of_modules():
+    """`{module: depth}` from the architecture page's table (depth 0: foundations, the last row)."""
+    return {name: level for level, (_, modules) in enumerate(reversed(rows())) for name in modules}
+
+
+def method_imports(depth, methods):
+    """`{(module, imported method)}` of every import of one method package by another."""
+    found = set()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        home = _home(".".join(path.relative_to(PACKAGE).with_suffix("").parts).removesuffix(".__init__"), depth)
+        targets = {_home(name, depth) for name in imported_modules(path)}
+        found |= {(str(path.relative_to(ROOT)), target) for target in targets if home in methods and
+                  target in methods and target != home}
+    return found
 
 
 def _home(name, depth):
@@ -71,5 +83,16 @@ def test_the_check_sees_an_import_of_a_higher_layer():
     fake = {**depth, "metrics": depth["cli"] + 1}  # metrics on top: nothing it imports is higher
     assert not any(module == "keras_robust.metrics" for module, _ in breaks(fake))
     fake = {**depth, "validation": depth["cli"] + 1}  # validation on top: every importer of it breaks the rule
-    assert ("keras_robust.metrics", "validation") not in breaks(fake)  # metrics does not import validation
+    assert ("keras_robust.atomic", "validation") not in breaks(fake)  # atomic does not import validation
     assert any(target == "validation" for _, target in breaks(fake))
+
+
+def test_a_method_imports_the_floors_only_never_another_method():
+    methods = dict(rows())["methods"]
+    assert {"pushpull", "deepcorrect"} <= set(methods)
+    depth = layers_of_modules()
+    assert method_imports(depth, methods) == set()
+    # The check sees one: were deepcorrect.training a method of its own, deepcorrect's imports of it would count.
+    fake = {**depth, "deepcorrect.training": depth["deepcorrect"]}
+    assert ("keras_robust/deepcorrect/__init__.py", "deepcorrect.training") in method_imports(
+        fake, ["deepcorrect", "deepcorrect.training"])

@@ -234,7 +234,7 @@ def test_svm_training_modes_train_on_what_they_say():
     assert runs["pooled"].rows[1]["C"] == runs["pooled"].rows[2]["C"]
     for mode in runs:
         assert runs[mode].accuracy("base", "scramble", 2) < 0.6  # noise features: near chance 0.25
-    with pytest.raises(ValueError, match="svm_training must be one of"):
+    with pytest.raises(ValueError, match="`svm_training` must be one of"):
         evaluate_transfer([FeatureExtractor(stand_in_model(0))], source, svm_training="both", **settings)
 
 

@@ -44,6 +44,17 @@ def test_check_bool_refuses_truthy_values():
             check_bool("use_bias", value)
 
 
+def test_exclusive_maximum_and_bools_that_may_be_none():
+    assert check_number("dropout", 0.999, minimum=0, maximum=1, exclusive_maximum=True) == 0.999
+    with pytest.raises(ValueError, match=r"`dropout` must be a finite number in \[0, 1\)\. Received: dropout=1$"):
+        check_number("dropout", 1, minimum=0, maximum=1, exclusive_maximum=True)
+    with pytest.raises(ValueError, match=r"`x` must be a finite number < 2\. Received: x=2$"):
+        check_number("x", 2, maximum=2, exclusive_maximum=True)
+    assert check_bool("quiet", None, allow_none=True) is None
+    with pytest.raises(ValueError, match=r"`quiet` must be True, False or None\. Received: quiet=1$"):
+        check_bool("quiet", 1, allow_none=True)
+
+
 def test_check_choice_refuses_unhashable_and_bool_lookalikes():
     assert check_choice("padding", "same", ("same", "valid")) == "same"
     for value in (["same"], {"a": 1}, np.zeros(2), True):

@@ -20,7 +20,7 @@ from keras_robust.applications.lenet import (
     LeNet, LeNetA, LeNetB, LeNetC, LeNetD, LeNetPA, LeNetPB, LeNetPC, LeNetPD,
 )
 from keras_robust.applications.pretrained import WEIGHTS, PretrainedWeights, pretrained_weights
-from keras_robust.applications.push_pull_conversion import to_push_pull
+from keras_robust.pushpull import to_push_pull
 from keras_robust.applications.registry import BUILDERS, get_builder, list_models
 from keras_robust.applications.resnet_cifar import (
     ResNet20, ResNet20PP, ResNet32, ResNet32PP, ResNet44, ResNet44PP, ResNet56, ResNet56PP, ResNetCIFAR,

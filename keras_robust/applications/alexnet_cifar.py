@@ -3,6 +3,7 @@
 import keras
 
 from keras_robust.applications import model_builder
+from keras_robust.validation import check_number
 
 # (filters, strides, max-pooling after the convolution)
 CONV_LAYERS = ((64, 2, True), (192, 1, True), (384, 1, False), (256, 1, False), (256, 1, True))
@@ -43,8 +44,7 @@ def AlexNetCIFAR(include_top=True, weights=None, input_tensor=None, input_shape=
     >>> AlexNetCIFAR().get_layer("fc1").input.shape
     (None, 1024)
     """
-    if not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-        raise ValueError(f"`dropout` must be a float in [0, 1). Received: dropout={dropout!r}")
+    check_number("dropout", dropout, minimum=0, maximum=1, exclusive_maximum=True)
     return model_builder.build_classifier(
         alexnet_body,
         model_builder.flatten_dense_top(HIDDEN_UNITS, dropout),

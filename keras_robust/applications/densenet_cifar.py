@@ -9,7 +9,9 @@ their checkpoints.
 import keras
 
 from keras_robust.applications import model_builder
+from keras_robust.applications.pretrained import weights_of
 from keras_robust.applications.resnet_cifar import stem
+from keras_robust.pushpull import push_pull_options
 
 INITIAL_FEATURES = 24
 BOTTLENECK_FACTOR = 4
@@ -39,7 +41,7 @@ def transition(x, prefix):
 def densenet_cifar_body(depth, growth_rate, push_pull):
     """The feature extractor of DenseNet-BC-`depth`-`growth_rate`.
 
-    `push_pull`: `None` for a plain stem, else the `model_builder.push_pull` options of its stem.
+    `push_pull`: `None` for a plain stem, else the `keras_robust.pushpull.push_pull_options` of its stem.
     """
     if (depth - 4) % 6 or depth < 10:
         raise ValueError(f"DenseNet-BC depth must be 6n + 4. Received: depth={depth}")
@@ -90,7 +92,8 @@ def DenseNetCIFAR(depth, growth_rate, push_pull=False, include_top=True, weights
     suffix = "_pp" if push_pull else ""
     name = name or f"densenet{depth}_{growth_rate}{suffix}"
     pretrained_key = f"DenseNet{depth}_{growth_rate}" + ("PP" if push_pull else "")
-    options = model_builder.push_pull_options(pretrained_key, weights, push_pull, alpha, scale, trainable_alpha)
+    options = push_pull_options(pretrained_key, weights, push_pull, alpha, scale, trainable_alpha,
+                                shipped=weights_of(pretrained_key))
     return model_builder.build_classifier(
         densenet_cifar_body(depth, growth_rate, options),
         model_builder.global_average_top("classifier"),

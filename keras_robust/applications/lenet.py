@@ -3,7 +3,9 @@
 import keras
 
 from keras_robust.applications import model_builder
-from keras_robust.validation import check_bool
+from keras_robust.applications.pretrained import weights_of
+from keras_robust.pushpull import push_pull_layer, push_pull_options
+from keras_robust.validation import check_bool, check_choice
 
 # variant -> (filters of conv 1, filters of conv 2, hidden fully connected units)
 LENET_VARIANTS = {
@@ -20,12 +22,12 @@ def lenet_body(first_filters, second_filters, push_pull, batch_norm):
     """Two 5x5 convolution + ReLU + 2x2 max-pooling stages, LeNet-5 style.
 
     `push_pull`: `None` for a plain first convolution, else the
-    `model_builder.push_pull` options of the push-pull layer replacing it.
+    `keras_robust.pushpull.push_pull_options` of the push-pull layer replacing it.
     """
 
     def body(x):
         if push_pull:
-            x = model_builder.push_pull(x, first_filters, KERNEL_SIZE, "conv1", use_bias=True, **push_pull)
+            x = push_pull_layer(x, first_filters, KERNEL_SIZE, "conv1", use_bias=True, **push_pull)
         else:
             x = keras.layers.Conv2D(first_filters, KERNEL_SIZE, padding="same", name="conv1")(x)
         if batch_norm:
@@ -70,12 +72,12 @@ def LeNet(variant="A", include_top=True, weights=None, input_tensor=None, input_
     >>> LeNet("PB", batch_norm=True).get_layer("bn1").name
     'bn1'
     """
-    if variant not in VARIANTS:
-        raise ValueError(f"`variant` must be one of {VARIANTS}. Received: variant={variant!r}")
+    check_choice("variant", variant, VARIANTS)
     check_bool("batch_norm", batch_norm)
     push_pull = variant.startswith("P")
     first_filters, second_filters, hidden_units = LENET_VARIANTS[variant[-1]]
-    options = model_builder.push_pull_options(f"LeNet{variant}", weights, push_pull, alpha, scale, trainable_alpha)
+    key = f"LeNet{variant}"
+    options = push_pull_options(key, weights, push_pull, alpha, scale, trainable_alpha, shipped=weights_of(key))
     return model_builder.build_classifier(
         lenet_body(first_filters, second_filters, options, batch_norm),
         model_builder.flatten_dense_top(hidden_units),

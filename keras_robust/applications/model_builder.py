@@ -14,7 +14,8 @@ import numpy as np
 
 from keras_robust.applications import pretrained as pretrained_records
 from keras_robust.applications import torch_weights
-from keras_robust.layers import PushPull2D
+from keras_robust.pushpull.builders import ARGUMENT_DOCS as PUSH_PULL_ARGUMENT_DOCS
+from keras_robust.validation import check_choice, check_int
 
 CIFAR_MEAN = (125.3 / 255, 123.0 / 255, 113.9 / 255)
 CIFAR_STD = (63.0 / 255, 62.1 / 255, 66.7 / 255)
@@ -28,8 +29,6 @@ APPLICATION_ARGUMENTS = (
 )
 # The number of classes of a builder's top without pretrained weights (with them: the record's `classes`).
 DEFAULT_CLASSES = 10
-# The push-pull options the authors' checkpoints were trained with (alpha 1, h 2, fixed alpha).
-PAPER_PUSH_PULL = {"alpha": 1.0, "scale": 2.0, "trainable_alpha": False}
 WEIGHT_FILE_SUFFIXES = (".weights.h5", ".npz", ".pth", ".pth.tar", ".pt")
 
 # PyTorch defaults, so that imported checkpoints behave as in training.
@@ -131,10 +130,8 @@ def check_arguments(name, include_top, weights, pooling, classes, pretrained):
         )
     if is_file and not os.path.isfile(weights):
         raise FileNotFoundError(f"Weights file not found. Received: weights={weights}")
-    if pooling not in POOLINGS:
-        raise ValueError(f"`pooling` must be one of {POOLINGS}. Received: pooling={pooling!r}")
-    if not isinstance(classes, int) or classes < 1:
-        raise ValueError(f"`classes` must be a positive int. Received: classes={classes!r}")
+    check_choice("pooling", pooling, POOLINGS)
+    classes = check_int("classes", classes, minimum=1)
     record = pretrained_records.pretrained_weights(name, weights) if weights in pretrained else None
     if record is not None and include_top and classes != record.classes:
         raise ValueError(
@@ -250,32 +247,6 @@ def flatten_dense_top(hidden_units, dropout=0.0):
     return top
 
 
-def push_pull_options(name, weights, push_pull, alpha, scale, trainable_alpha):
-    """The `push_pull` options of builder `name`'s push-pull layer, or `None` for a plain model.
-
-    Refuses shipped weights for options they were not trained with.
-
-    Args:
-        name: the builder's name (e.g. `"ResNet20PP"`), for its shipped weights and messages.
-        weights, push_pull, alpha, scale, trainable_alpha: the builder's arguments.
-    """
-    if not push_pull:
-        return None
-    chosen = {"alpha": alpha, "scale": scale, "trainable_alpha": trainable_alpha}
-    if weights in pretrained_records.weights_of(name) and chosen != PAPER_PUSH_PULL:
-        raise ValueError(
-            f"weights={weights!r} of {name} were trained with the paper's push-pull layer (alpha 1, "
-            "scale 2, alpha not trained); build with weights=None to change these options. "
-            f"Received: alpha={alpha!r}, scale={scale!r}, trainable_alpha={trainable_alpha!r}"
-        )
-    return chosen
-
-
-def push_pull(x, filters, kernel_size, name, **options):
-    """A `PushPull2D` with "same" padding and `options` (alpha, scale, trainable_alpha, ...) applied to `x`."""
-    return PushPull2D(filters, kernel_size, padding="same", name=name, **options)(x)
-
-
 GENERIC_WEIGHTS_DOC = (
     '`None` (default), the name of weights of `keras_robust.applications.WEIGHTS` shipped for this architecture '
     '(e.g. `"cifar10"`), or the path of a `.weights.h5` file or of a state dict (`.npz`, or '
@@ -292,11 +263,7 @@ ARGUMENT_DOCS = {
     "(see `keras_robust.applications.WEIGHTS`), else 10.",
     "classifier_activation": "activation of the last layer; `None` gives logits.",
     "name": "the model's name.",
-    "alpha": "float >= 0, the fixed inhibition strength of the push-pull layer (1 in the paper's models; "
-    "Table 5). Not used with `trainable_alpha=True`.",
-    "scale": "float, the upsampling factor h of the pull kernel (2 in the paper's models; Tables 4 and 5).",
-    "trainable_alpha": "bool, learn one alpha per output channel, kept >= 0 by a ReLU (Table 5), initialised "
-    "as in the authors' `PPmodule2d`: uniformly in 0.5 ± 1/sqrt(in_channels * filters).",
+    **PUSH_PULL_ARGUMENT_DOCS,
     "batch_norm": "bool, add a BatchNormalization between the first layer and its ReLU. Table 1 has "
     "none (the default); with it the paper's learning rate 0.1 trains reliably even in short runs (see "
     "the LeNet recipe in the training tutorial).",

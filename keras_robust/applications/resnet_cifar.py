@@ -8,6 +8,8 @@ which is what lets `load_torch_checkpoint` map their checkpoints.
 import keras
 
 from keras_robust.applications import model_builder
+from keras_robust.applications.pretrained import weights_of
+from keras_robust.pushpull import push_pull_layer, push_pull_options
 
 STAGE_WIDTHS = (16, 32, 64)
 
@@ -30,10 +32,10 @@ def basic_block(x, filters, strides, prefix):
 
 
 def stem(x, filters, push_pull, name):
-    """3x3 stride-1 convolution, or with `push_pull` (a dict of `model_builder.push_pull`
+    """3x3 stride-1 convolution, or with `push_pull` (a dict of `keras_robust.pushpull.push_pull_layer`
     options) the paper's push-pull layer."""
     if push_pull:
-        return model_builder.push_pull(
+        return push_pull_layer(
             x, filters, 3, name, kernel_initializer=model_builder.CONV_INITIALIZER, **push_pull
         )
     return model_builder.conv2d(x, filters, 3, 1, name=name)
@@ -42,7 +44,7 @@ def stem(x, filters, push_pull, name):
 def resnet_cifar_body(depth, push_pull):
     """The feature extractor of ResNet-`depth` as a callable `x -> features`.
 
-    `push_pull`: `None` for a plain stem, else the `model_builder.push_pull` options of its stem.
+    `push_pull`: `None` for a plain stem, else the `keras_robust.pushpull.push_pull_options` of its stem.
     """
     if (depth - 2) % 6 or depth < 8:
         raise ValueError(f"CIFAR ResNet depth must be 6n + 2. Received: depth={depth}")
@@ -88,7 +90,8 @@ def ResNetCIFAR(depth, push_pull=False, include_top=True, weights=None, input_te
     """
     name = name or f"resnet{depth}" + ("_pp" if push_pull else "")
     pretrained_key = f"ResNet{depth}" + ("PP" if push_pull else "")
-    options = model_builder.push_pull_options(pretrained_key, weights, push_pull, alpha, scale, trainable_alpha)
+    options = push_pull_options(pretrained_key, weights, push_pull, alpha, scale, trainable_alpha,
+                                shipped=weights_of(pretrained_key))
     return model_builder.build_classifier(
         resnet_cifar_body(depth, options),
         model_builder.global_average_top("fc"),

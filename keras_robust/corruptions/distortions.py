@@ -12,7 +12,7 @@ from scipy import ndimage
 from keras_robust.corruptions import filters
 from keras_robust.corruptions.suite import _check_images
 from keras_robust.pixels import to_uint8
-from keras_robust.validation import check_int, check_number
+from keras_robust.validation import check_choice, check_int, check_number
 
 BLUR_KERNELS = ("authors", "paper_text")
 BLUR_BORDERS = {"zero": "constant", "mirror": "mirror", "edge": "nearest"}
@@ -152,8 +152,7 @@ def deepcorrect_gaussian_taps(sigma, *, kernel="authors"):
         (5,)
     """
     check_number("sigma", sigma, minimum=0, maximum=MAX_SIGMA, exclusive_minimum=True)
-    if kernel not in BLUR_KERNELS:
-        raise ValueError(f"Unknown blur kernel. Received: kernel={kernel!r}; accepted: 'authors', 'paper_text'.")
+    check_choice("kernel", kernel, BLUR_KERNELS)
     side = 2 * int(np.floor(2 * sigma + 0.5)) + 1 if kernel == "authors" else max(int(round(4 * sigma)), 1)
     if side == 1:  # σ < 0.25 (paper_text: 0.375): one tap of weight 1; the formula gives NaN once σ² underflows
         return np.ones(1)
@@ -186,8 +185,7 @@ def deepcorrect_gaussian_blur(images, sigma, *, kernel="authors", border="zero")
         (90.0, True)
     """
     images = _check_images(images)
-    if border not in BLUR_BORDERS:
-        raise ValueError(f"Unknown blur border. Received: border={border!r}; accepted: 'zero', 'mirror', 'edge'.")
+    check_choice("border", border, BLUR_BORDERS)
     _check_kernel("sigma", sigma, images, taps_per_unit=4, limit=MAX_SIGMA)
     taps = deepcorrect_gaussian_taps(sigma, kernel=kernel)
     out = images.astype(np.float32)
@@ -241,8 +239,7 @@ def motion_line_blur(images, length, direction="horizontal"):
     """
     images = _check_images(images)
     _check_kernel("length", length, images)
-    if direction not in ("horizontal", "vertical"):
-        raise ValueError(f"Unknown direction. Received: direction={direction!r}; accepted: 'horizontal', 'vertical'.")
+    check_choice("direction", direction, ("horizontal", "vertical"))
     kernel = np.full((1, length), 1.0 / length)
     return _blur(images, kernel if direction == "horizontal" else kernel.T)
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from keras_robust.corruptions import blur, color, digital, filters, noise, spatter, weather
 from keras_robust.corruptions.parameters import FROST_TEXTURE_SCALE, PRESETS, SUBSETS
+from keras_robust.validation import check_int
 
 # pixel values per chunk of images: float32 temporaries of 8 MB, and enough chunks to keep all cores busy
 _CHUNK_VALUES = 1 << 21
@@ -224,5 +225,4 @@ def _check_name(name):
 
 
 def _check_severity(severity):
-    if isinstance(severity, bool) or not isinstance(severity, (int, np.integer)) or not 1 <= severity <= 5:
-        raise ValueError(f"`severity` must be an integer from 1 to 5. Received: severity={severity!r}.")
+    check_int("severity", severity, minimum=1, maximum=5)

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from keras_robust.datasets.image_source import load_images
+from keras_robust.validation import check_choice
 
 SPLITS = ("test", "train")
 # The CIFAR-10 label order (batches.meta of the original release), which is
@@ -41,8 +42,7 @@ def load_cifar10_jpeg(path, split="test", limit=None, seed=0):
     >>> images.shape, images.dtype  # doctest: +SKIP
     ((20, 32, 32, 3), dtype('uint8'))
     """
-    if split not in SPLITS:
-        raise ValueError(f"`split` must be one of {SPLITS}. Received: split={split!r}")
+    check_choice("split", split, SPLITS)
     path = Path(path)
     tarball = path / f"{split}.tar.gz" if path.is_dir() else path
     if not tarball.is_file():

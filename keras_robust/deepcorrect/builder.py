@@ -7,6 +7,7 @@ from keras_robust.deepcorrect.graph import correction_point
 from keras_robust.graph import as_functional, clone, has_activation
 from keras_robust.deepcorrect.ranking import FilterRanking
 from keras_robust.layers import ChannelCorrection, CorrectionUnit
+from keras_robust.validation import check_choice
 
 # How the frozen network's batch normalizations behave while the units train: with their pretrained (inference)
 # statistics, or normalizing with the training batch's statistics and updating their moving ones, as the authors'
@@ -31,8 +32,7 @@ def unit_settings(unit, corrected, depth=None, kernel_size=None, rank=None, stag
     2 stages (full) or 3, and P = 3D/4 for the rank-constrained form (the
     AlexNet units of Table IV).
     """
-    if unit not in UNITS:
-        raise ValueError(f"`unit` must be one of {UNITS}. Received: unit={unit!r}")
+    check_choice("unit", unit, UNITS)
     if depth is None:
         depth = corrected if unit == "full" else max(1, round(corrected / 2))
     if rank is None and unit == "rank_constrained":
@@ -93,8 +93,7 @@ def build_deepcorrect(
     Returns:
         A new `keras.Model`.
     """
-    if batch_norm not in BATCH_NORMS:
-        raise ValueError(f"`batch_norm` must be one of {BATCH_NORMS}. Received: batch_norm={batch_norm!r}")
+    check_choice("batch_norm", batch_norm, BATCH_NORMS)
     orders = _orders(ranking)
     chosen = betas if isinstance(betas, dict) else {layer: betas for layer in orders}
     model = as_functional(model)

@@ -5,6 +5,7 @@ import numpy as np
 
 from keras_robust.metrics import accuracy
 from keras_robust.deepcorrect.distortions import distort_levels, resolve
+from keras_robust.validation import check_int
 
 
 def distorted_sets(images, distortion, levels=None, seed=0):
@@ -50,8 +51,7 @@ class AccuracyCurve(keras.callbacks.Callback):
 
     def __init__(self, sets, labels, every, batch_size=256):
         super().__init__()
-        if every < 1:
-            raise ValueError(f"`every` must be a positive number of steps. Received: every={every}")
+        every = check_int("every", every, minimum=1)
         self.sets, self.labels, self.every, self.batch_size = sets, labels, every, batch_size
         self.points = []
 

@@ -14,6 +14,7 @@ from keras_robust.graph import (
 from keras_robust.distribution import distribution_strategy, shard, sum_over_workers
 from keras_robust.metrics import predicted_classes
 from keras_robust.results import Result, csv_text, markdown_table
+from keras_robust.validation import check_choice
 
 
 @dataclass
@@ -126,8 +127,7 @@ def _rank(model, layers, clean, distorted, labels, batch_size, correct_counts, s
     Under a `strategy` of several workers, each counts on its share of the
     images (`keras_robust.distribution.shard`) and the counts are summed.
     """
-    if score not in SCORES:
-        raise ValueError(f"`score` must be one of {SCORES}. Received: score={score!r}")
+    check_choice("score", score, SCORES)
     model = as_functional(model)
     count = len(np.asarray(labels).reshape(-1))
     share = shard(count, strategy)

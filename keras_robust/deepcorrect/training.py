@@ -19,7 +19,8 @@ from keras_robust.deepcorrect.pipeline import mixed_distortion_dataset
 from keras_robust.graph import as_functional, clone
 from keras_robust.layers.stability_regularizer import StabilityRegularizer
 from keras_robust.progress import keras_verbose
-from keras_robust.training import checkpoint
+from keras_robust import checkpoint
+from keras_robust.validation import check_choice
 
 STABILITY_LAYERS = ("all", "dense")
 
@@ -345,8 +346,7 @@ def stability_model(model, sigma=0.2, alpha=0.01, layers="all"):
     assert trainable_parameters(evaluated) == 36 * 4 * 2 + 2
     ```
     """
-    if layers not in STABILITY_LAYERS:
-        raise ValueError(f"`layers` must be one of {STABILITY_LAYERS}. Received: layers={layers!r}")
+    check_choice("layers", layers, STABILITY_LAYERS)
     copy = finetune_copy(model)
     if layers == "dense":
         for layer in copy.layers:

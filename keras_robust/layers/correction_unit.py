@@ -6,7 +6,7 @@ from keras import ops
 from keras_robust.layers.batch_norm_relu import batch_norm_relu
 from keras_robust.low_rank import decompose_kernel
 from keras_robust.serving import built_copy, plain_convolutions, plain_norm_relu
-from keras_robust.validation import check_int, check_number
+from keras_robust.validation import check_choice, check_int, check_number
 
 # How a unit starts: as the identity (last 1×1 kernel at zero) or as the authors' (He normal throughout).
 STARTS = ("identity", "he_normal")
@@ -85,9 +85,7 @@ class CorrectionUnit(keras.layers.Layer):
         self.stages = check_int("stages", stages, minimum=1, maximum=64)
         self.rank = check_int("rank", rank, minimum=1, allow_none=True)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        if start not in STARTS:
-            raise ValueError(f"`start` must be one of {STARTS}. Received: start={start!r}")
-        self.start = start
+        self.start = check_choice("start", start, STARTS)
         self.l1 = check_number("l1", l1, minimum=0)
 
     def _conv(self, filters, kernel, name, use_bias, initializer=None):

@@ -6,7 +6,7 @@ import math
 import keras
 
 from keras_robust.optimizers import SGDWithL2
-from keras_robust.validation import check_int
+from keras_robust.validation import check_choice, check_int
 
 
 DECAYS = ("step", "cosine")
@@ -58,8 +58,7 @@ class Recipe:
     def __post_init__(self):
         for field in ("epochs", "batch_size"):
             check_int(field, getattr(self, field), minimum=1)
-        if self.decay not in DECAYS:
-            raise ValueError(f"`decay` must be one of {DECAYS}. Received: decay={self.decay!r}")
+        check_choice("decay", self.decay, DECAYS)
         check_int("warmup_epochs", self.warmup_epochs, minimum=0, maximum=self.epochs - 1)
         if list(self.milestones) != sorted(set(self.milestones)):
             raise ValueError(f"`milestones` must be increasing. Received: milestones={self.milestones}")

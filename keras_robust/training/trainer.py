@@ -12,7 +12,7 @@ import tensorflow as tf
 from keras_robust import graph
 from keras_robust.distribution import DISTRIBUTIONS, distribution_strategy, is_chief  # noqa: F401 - public here too
 from keras_robust.progress import keras_verbose
-from keras_robust.training import checkpoint
+from keras_robust import checkpoint
 from keras_robust.training.pipeline import evaluation_dataset, steps_per_epoch, training_dataset
 from keras_robust.training.training_result import TrainingResult
 from keras_robust.validation import check_dataset, check_number

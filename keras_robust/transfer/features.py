@@ -5,6 +5,7 @@ import numpy as np
 
 from keras_robust.image_files import resize_image, to_channels
 from keras_robust.transfer.cache import fingerprint
+from keras_robust.validation import check_int
 
 GLOBAL_POOLING = (
     keras.layers.GlobalAveragePooling2D,
@@ -107,8 +108,7 @@ class FeatureExtractor:
     """
 
     def __init__(self, model, layer=None, batch_size=128, name=None, dataset=None):
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer. Received: batch_size={batch_size}")
+        batch_size = check_int("batch_size", batch_size, minimum=1)
         self.model = model
         self.layer = layer or default_feature_layer(model, dataset)
         self.batch_size = batch_size

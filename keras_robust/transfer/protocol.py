@@ -20,6 +20,7 @@ from keras_robust.progress import check_verbose, progress
 from keras_robust.transfer.cache import fingerprint
 from keras_robust.transfer.results import TransferResults
 from keras_robust.transfer.svm import DEFAULT_CS, check_Cs, linear_svm_pipeline, linear_svm_search
+from keras_robust.validation import check_choice, check_int
 
 Split = namedtuple("Split", ["train", "val", "test"])
 Split.__doc__ = "Image indices of one random split: training, validation and test."
@@ -41,11 +42,8 @@ def make_splits(labels, n_train=25, n_val=5, n_splits=5, n_test=None, seed=0):
         A list of `n_splits` `Split`s of index arrays into `labels`.
     """
     labels = np.asarray(labels)
-    for argument, value in (("n_train", n_train), ("n_splits", n_splits)):
-        if value < 1:
-            raise ValueError(f"{argument} must be at least 1. Received: {argument}={value}")
-    if n_val < 0 or (n_test is not None and n_test < 1):
-        raise ValueError(f"n_val must be >= 0 and n_test >= 1. Received: n_val={n_val}, n_test={n_test}")
+    n_train, n_splits = check_int("n_train", n_train, minimum=1), check_int("n_splits", n_splits, minimum=1)
+    n_val, n_test = check_int("n_val", n_val, minimum=0), check_int("n_test", n_test, minimum=1, allow_none=True)
     classes, counts = np.unique(labels, return_counts=True)
     small = classes[counts < n_train + n_val + 1]
     if len(small):
@@ -161,8 +159,7 @@ def evaluate_transfer(extractors, source, distortions=(), *, n_train=25, n_val=5
     """
     check_Cs(Cs)
     verbose = check_verbose(verbose)
-    if svm_training not in SVM_TRAINING:
-        raise ValueError(f"svm_training must be one of {SVM_TRAINING}. Received: svm_training={svm_training!r}")
+    check_choice("svm_training", svm_training, SVM_TRAINING)
     names = [extractor.name for extractor in extractors]
     if not names or len(set(names)) != len(names):
         raise ValueError(f"Give one or more extractors with distinct names. Received: {names}")
