@@ -372,6 +372,20 @@ def test_to_push_pull_nested_models_and_fused_activations():
         to_push_pull(dense_only)
 
 
+def test_the_push_pull_method_package_and_the_zoo_share_one_conversion():
+    from keras_robust import checkpoint, pushpull
+    from keras_robust.applications import push_pull_conversion
+    from keras_robust.training import checkpoint as training_checkpoint
+
+    assert pushpull.to_push_pull is to_push_pull is push_pull_conversion.to_push_pull
+    assert (pushpull.select_convolutions, pushpull.refusal) == (select_convolutions, push_pull_conversion.refusal)
+    assert training_checkpoint.load_state is checkpoint.load_state
+    # The zoo's push-pull builders take their options and the layer from the method package.
+    layer = ResNet20PP(weights=None, alpha=0.5).get_layer("conv1")
+    assert isinstance(layer, PushPull2D) and layer.padding == "same" and layer.alpha == 0.5
+    assert pushpull.PAPER_PUSH_PULL == {"alpha": 1.0, "scale": 2.0, "trainable_alpha": False}
+
+
 def test_model_names_tell_every_model_apart():
     from keras_robust.models import model_names
 
