@@ -25,6 +25,16 @@ def page_blocks(page):
     return [(m[1], m[4] if m[2] and not m[3] else None) for m in BLOCK.finditer(page.read_text())]
 
 
+def load_hook(name):
+    """The MkDocs hook `docs/hooks/<name>.py` as a module."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, DOCS / "hooks" / f"{name}.py")
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    return hook
+
+
 def normalized(text):
     return "\n".join(line.rstrip() for line in text.strip().splitlines())
 
@@ -55,12 +65,7 @@ def test_docs_have_runnable_pages_with_shown_output():
 
 def test_deepcorrect_tables_and_figure_come_from_the_results_file():
     """The DeepCorrect tutorial's experiment tables and Fig. 8 are rendered from the script's results file."""
-    import importlib.util
-    import json
-
-    spec = importlib.util.spec_from_file_location("deepcorrect_results", DOCS / "hooks" / "deepcorrect_results.py")
-    hook = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(hook)
+    hook = load_hook("deepcorrect_results")
     assert hook.MARKER in (DOCS / "tutorials" / "deepcorrect.md").read_text()
     results = json.loads(hook.RESULTS.read_text())
     text = hook.render(results)
@@ -83,14 +88,9 @@ def test_deepcorrect_tables_and_figure_come_from_the_results_file():
 
 def test_transfer_mnist_tables_come_from_the_results_file():
     """The transfer tutorial's MNIST tables are rendered from scripts/transfer_mnist_results.json, with the run."""
-    import importlib.util
-    import json
-
     import numpy as np
 
-    spec = importlib.util.spec_from_file_location("transfer_results", DOCS / "hooks" / "transfer_results.py")
-    hook = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(hook)
+    hook = load_hook("transfer_results")
     page = (DOCS / "tutorials" / "transfer.md").read_text()
     assert hook.MARKER in page
     results = json.loads(hook.RESULTS.read_text())
@@ -128,11 +128,7 @@ def test_transfer_mnist_tables_come_from_the_results_file():
 def test_training_runs_table_comes_from_the_runs():
     """The training tutorial's table of the 30-epoch runs: finished runs from the results file, running ones from
     their log.csv, so it shows the runs that exist and nothing else."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("training_results", DOCS / "hooks" / "training_results.py")
-    hook = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(hook)
+    hook = load_hook("training_results")
     page = (DOCS / "tutorials" / "training.md").read_text()
     assert hook.MARKER in page
     row = {"epoch": 0.0, "accuracy": 0.5, "val_accuracy": 0.4, "seconds": 100.0}
@@ -151,11 +147,7 @@ def test_training_runs_table_comes_from_the_runs():
 def test_training_benchmark_tables_come_from_the_benchmark_results():
     """The trained models' corruption benchmark: every benchmark_s<seed>/results.json, spread over seeds, the
     paper's Table 2-3 beside, and a verdict that follows the numbers."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("training_results", DOCS / "hooks" / "training_results.py")
-    hook = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(hook)
+    hook = load_hook("training_results")
     assert hook.BENCHMARK_MARKER in (DOCS / "tutorials" / "training.md").read_text()
     paper = json.loads(hook.PAPER.read_text())
     names = list(paper["table2"]["ResNet-20"])
@@ -184,11 +176,7 @@ def test_training_benchmark_tables_come_from_the_benchmark_results():
 
 def test_deepcorrect_resnet50_section_comes_from_the_script_results():
     """The ResNet50 section: each step of scripts/deepcorrect_resnet50.py as it ran, the paper's ratios beside."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("deepcorrect_resnet50", DOCS / "hooks" / "deepcorrect_resnet50.py")
-    hook = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(hook)
+    hook = load_hook("deepcorrect_resnet50")
     assert hook.MARKER in (DOCS / "tutorials" / "deepcorrect.md").read_text()
     paper = json.loads(hook.PAPER.read_text())
     settings = {"model": "keras.applications.ResNet50", "weights": "none", "side": 224, "points": ["conv1_relu"],
