@@ -168,6 +168,7 @@ def test_training_benchmark_tables_come_from_the_benchmark_results():
     assert "| ResNet20PP | the authors' checkpoint (lossless CIFAR-10) | 0, 1 | 20.00 | 40.00 | 130.00 |" in text
     assert "| 8.29 / 29.83 / 101 / 158 |" in text and "| gaussian_noise | 30.00 | 28.00 | 40.00 | 57.41 | 49.9 |" in text
     assert "mCE is 94.0 and rCE 90.0 against ResNet20's 100.0 and 100.0" in text and ": the direction" in text
+    assert "largest gains: gaussian_noise -2.00, shot_noise -2.00, impulse_noise -2.00 points" in text
     worse = hook.render_benchmark({0: result(0, 100, 104.0)}, paper)
     assert ": not the direction" in worse and "on 10,000 JPEG test images" in worse
     assert hook.render_benchmark({}, paper) == "No benchmark of the trained models has been run yet."

@@ -141,11 +141,24 @@ def _verdict(rows, table3):
              for m in ("ResNet20", "ResNet20PP")}
     plain, pp = means["ResNet20"], means["ResNet20PP"]
     holds = pp["mCE"] < plain["mCE"] and pp["rCE"] < plain["rCE"]
+    gains = _gains(trained["ResNet20"], trained["ResNet20PP"])
     return (f"**Trained here, ResNet20PP's mCE is {pp['mCE']:.1f} and rCE {pp['rCE']:.1f} against ResNet20's "
             f"{plain['mCE']:.1f} and {plain['rCE']:.1f} (E_clean {pp['clean_error']:.2f}% against "
             f"{plain['clean_error']:.2f}%): {'the' if holds else 'not the'} direction of the paper's Table 3** "
             f"(ResNet-20-PP mCE {table3['ResNet-20-PP']['mCE']}, rCE {table3['ResNet-20-PP']['rCE']} against "
-            f"ResNet-20's {table3['ResNet-20']['mCE']} and {table3['ResNet-20']['rCE']}, normalised by AlexNet).")
+            f"ResNet-20's {table3['ResNet-20']['mCE']} and {table3['ResNet-20']['rCE']}, normalised by AlexNet). "
+            f"Per corruption (mean over the severities), push-pull's largest gains: {gains[0]}; its largest losses: "
+            f"{gains[1]}.")
+
+
+def _gains(plain, pp, count=3):
+    """The corruptions where the push-pull model's error is lowest and highest against the plain one's, as text."""
+    corruptions = next(iter(plain.values()))["errors"]
+    change = {c: _mean(_mean(e["errors"][c].values()) for e in pp.values())
+              - _mean(_mean(e["errors"][c].values()) for e in plain.values()) for c in corruptions}
+    ordered = sorted(change, key=change.get)
+    text = [", ".join(f"{c} {change[c]:+.2f}" for c in chosen) for chosen in (ordered[:count], ordered[::-1][:count])]
+    return text[0] + " points", text[1] + " points"
 
 
 def on_page_markdown(markdown, page, config, files):
