@@ -134,11 +134,12 @@ def test_training_runs_table_comes_from_the_runs():
     row = {"epoch": 0.0, "accuracy": 0.5, "val_accuracy": 0.4, "seconds": 100.0}
     logs = {"ResNet20_resnet-cosine_e30_s0": [row, {**row, "epoch": 1.0, "val_accuracy": 0.61}]}
     text = hook.render({}, logs)
-    assert "| `ResNet20_resnet-cosine_e30_s0` | ResNet20 | 0 | 2 of 30 | 0.5000 | 0.6100 | – |" in text
+    assert "| `ResNet20_resnet-cosine_e30_s0` | ResNet20 | 0 | 2 of 30 | 0.5000 | 0.6100 | – | – |" in text
     assert "running" in text
-    results = {"ResNet20PP_resnet-cosine_e30_s1": {"history": [row] * 30, "test_accuracy_last": 0.8612}}
+    history = [{**row, "epoch": float(e), "val_accuracy": 0.8 + e / 100} for e in range(30)]
+    results = {"ResNet20PP_resnet-cosine_e30_s1": {"history": history, "test_accuracy_last": 0.8612}}
     text = hook.render(results, logs)
-    assert "| `ResNet20PP_resnet-cosine_e30_s1` | ResNet20PP | 1 | 30 of 30 |" in text and "| 0.8612 |" in text
+    assert "| `ResNet20PP_resnet-cosine_e30_s1` | ResNet20PP | 1 | 30 of 30 |" in text and "| 6 | 0.8612 |" in text
     assert "meets the 85% target" in text and text.count("\n") == 3
     assert hook.render({}, {}) == "No run of the 30-epoch schedule has been started yet."
     assert set(hook.read_logs()) == {p.parent.name for p in hook.RUNS.glob("*/log.csv") if hook.KEY.match(p.parent.name)}
