@@ -148,6 +148,11 @@ def _ranking(cells, builder):
     side = RANK_SIDE.get(builder, 32)
     twin = _build(builder, side, seed=1)
     layer = next(layer.name for layer in twin.layers if isinstance(layer, keras.layers.Conv2D))
+    return rank_layer(cells, twin, layer, side)
+
+
+def rank_layer(cells, twin, layer, side):
+    """`rank_filters` of `layer` of `twin` on two noisy random images of `side` px; fills the ranking's cell."""
     rng = np.random.default_rng(0)
     clean = rng.uniform(0, 255, (2, side, side, 3)).astype("float32")
     noisy = np.clip(clean + rng.normal(0, 40, clean.shape), 0, 255).astype("float32")
@@ -194,24 +199,38 @@ def _fill(cells, columns, step, *args):
 def coverage(tmp_path_factory):
     """`{family: (push-pull cells, DeepCorrect cells, kept-weights changes, seconds)}` for every family."""
     folder = tmp_path_factory.mktemp("coverage")
-    images, labels, _ = load_cifar10_sample()
-    resized = keras.ops.image.resize(images[:2].astype("float32"), (SIDE, SIDE))
-    images_path = folder / "images.npz"
-    np.savez(images_path, images=np.clip(np.round(keras.ops.convert_to_numpy(resized)), 0, 255).astype("uint8"),
-             labels=labels[:2])
+    images_path = sample_npz(folder)
     rows = {}
     for family, (builder, _) in FAMILIES.items():
-        start = time.perf_counter()
-        push_pull, corrected = {}, {}
-        ranking = _fill(corrected, DEEPCORRECT_COLUMNS, _ranking, builder)
-        model = _build(builder, SIDE)  # after the twin: the same layer names
-        changes = _fill(push_pull, PUSH_PULL_COLUMNS, _push_pull, model, images_path)
-        if ranking is not None:
-            _fill(corrected, DEEPCORRECT_COLUMNS, _deepcorrect, model, ranking, folder)
-        rows[family] = (push_pull, corrected, changes, time.perf_counter() - start)
-        del model
+        rows[family] = cover(lambda cells: _ranking(cells, builder), lambda: _build(builder, SIDE), images_path, folder)
     keras.backend.clear_session()
     return rows
+
+
+def sample_npz(folder):
+    """Two photos of the embedded CIFAR-10 sample resized to SIDE px, as an .npz the benchmark reads."""
+    images, labels, _ = load_cifar10_sample()
+    resized = keras.ops.image.resize(images[:2].astype("float32"), (SIDE, SIDE))
+    path = folder / "images.npz"
+    np.savez(path, images=np.clip(np.round(keras.ops.convert_to_numpy(resized)), 0, 255).astype("uint8"),
+             labels=labels[:2])
+    return path
+
+
+def cover(rank, build, images_path, folder):
+    """(push-pull cells, DeepCorrect cells, kept-weights changes, seconds) of one model.
+
+    `rank(cells)` ranks the model's twin (before the model is built, so that both get the same layer names) and
+    `build()` builds the model at SIDE px.
+    """
+    start = time.perf_counter()
+    push_pull, corrected = {}, {}
+    ranking = _fill(corrected, DEEPCORRECT_COLUMNS, rank)
+    model = build()
+    changes = _fill(push_pull, PUSH_PULL_COLUMNS, _push_pull, model, images_path)
+    if ranking is not None:
+        _fill(corrected, DEEPCORRECT_COLUMNS, _deepcorrect, model, ranking, folder)
+    return push_pull, corrected, changes, time.perf_counter() - start
 
 
 def render(rows):
@@ -238,21 +257,27 @@ def test_every_keras_application_belongs_to_a_covered_family():
 
 
 def test_coverage_tables_match_the_docs_page(coverage):
-    for family, (push_pull, corrected, _, seconds) in coverage.items():
-        print(f"{family}: {seconds:.1f} s")
+    check_page_block(coverage, BEGIN, END, render(coverage), "tests/test_keras_applications.py")
+
+
+def check_page_block(rows, begin, end, rendered, test_file):
+    """Every error cell of `rows` names what it received, and the page's block between `begin` and `end` is
+    `rendered` (rewritten so under `KERAS_ROBUST_WRITE_DOCS=1`; each test file owns its block of the page)."""
+    for row, (push_pull, corrected, _, seconds) in rows.items():
+        print(f"{row}: {seconds:.1f} s")
         for cell in [*push_pull.values(), *corrected.values()]:
             if re.match(r"✗ \w+(Error|Exception)", cell):  # an error a user can act on: it names what it received
-                assert "Received" in cell, f"{family}: {cell}"
+                assert "Received" in cell, f"{row}: {cell}"
     text = PAGE.read_text()
-    assert BEGIN in text and END in text, f"{PAGE} lacks the markers {BEGIN!r} ... {END!r}"
-    head, rest = text.split(BEGIN)
-    generated = f"{head}{BEGIN}\n\n{render(coverage)}\n\n{END}{rest.split(END, 1)[1]}"
+    assert begin in text and end in text, f"{PAGE} lacks the markers {begin!r} ... {end!r}"
+    head, rest = text.split(begin)
+    generated = f"{head}{begin}\n\n{rendered}\n\n{end}{rest.split(end, 1)[1]}"
     if os.environ.get("KERAS_ROBUST_WRITE_DOCS"):
         PAGE.write_text(generated)
         text = generated
     assert generated == text, (
-        "docs/keras-applications.md is not this test's output: rewrite it with "
-        "KERAS_ROBUST_WRITE_DOCS=1 python -m pytest tests/test_keras_applications.py")
+        f"the block {begin!r} of docs/keras-applications.md is not the output of {test_file}: rewrite it with "
+        f"KERAS_ROBUST_WRITE_DOCS=1 python -m pytest {test_file}")
 
 
 @pytest.mark.parametrize("family", FAMILIES)
