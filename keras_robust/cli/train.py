@@ -55,14 +55,14 @@ def train(model, dataset, split, data_dir, download, output, recipe_name, epochs
     from pathlib import Path
 
     from keras_robust.datasets import load_images
-    from keras_robust.models import resolve_model
+    from keras_robust.models import holds_weights, resolve_model
     from keras_robust.training import RECIPES, fit, recipe_for
 
     from keras_robust.datasets.shipped import SHIPPED
 
     if validation_split is None:
         validation_split = "validation" if str(dataset).lower() in SHIPPED and not Path(dataset).exists() else "test"
-    is_file = model.endswith(".keras") or Path(model).exists()
+    is_file = holds_weights(model)
     if not is_file:
         resolve_model(model, weights=None)  # an unknown name fails before the data is read
     name = Path(model).stem if is_file else model
